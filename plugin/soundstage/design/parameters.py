@@ -1,0 +1,162 @@
+"""Design parameters: everything besides geometry that shapes a :class:`FilterSet`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .._errors import ParameterError
+
+__all__ = ["TargetCurve", "DesignParameters", "STAGES"]
+
+#: Stages that can be bypassed individually.
+STAGES = ("upmix", "virtualizer", "ctc", "beam")
+
+
+@dataclass(frozen=True)
+class TargetCurve:
+    """Target cancellation gain χ_t(f): ipsilateral/contralateral ear power ratio in dB.
+
+    Defined by points ``(frequencies_hz[i], cancellation_db[i])`` and interpolated linearly in
+    dB over log-frequency; held constant beyond the first and last point.
+    """
+
+    frequencies_hz: tuple[float, ...]
+    cancellation_db: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        f = np.asarray(self.frequencies_hz, dtype=float)
+        g = np.asarray(self.cancellation_db, dtype=float)
+        if f.ndim != 1 or f.shape != g.shape or f.size < 1:
+            raise ParameterError(
+                "TargetCurve needs frequencies_hz and cancellation_db of the same non-zero length, "
+                f"got {f.size} and {g.size}"
+            )
+        if not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+            raise ParameterError("TargetCurve points must be finite")
+        if np.any(f <= 0) or np.any(np.diff(f) <= 0):
+            raise ParameterError(f"TargetCurve frequencies_hz must be > 0 and increasing, got {self.frequencies_hz}")
+        if np.any(g < 0):
+            raise ParameterError(f"TargetCurve cancellation_db must be >= 0 dB, got {self.cancellation_db}")
+        object.__setattr__(self, "frequencies_hz", tuple(float(x) for x in f))
+        object.__setattr__(self, "cancellation_db", tuple(float(x) for x in g))
+
+    def at(self, frequencies_hz) -> np.ndarray:
+        """Target in dB at the given frequencies (Hz); 0 Hz takes the first point's value."""
+        f = np.maximum(np.asarray(frequencies_hz, dtype=float), 1e-3)
+        return np.interp(np.log(f), np.log(self.frequencies_hz), self.cancellation_db)
+
+    def scaled_to(self, peak_db: float) -> "TargetCurve":
+        """The same shape with its maximum set to ``peak_db`` (a 0-dB curve stays flat at 0)."""
+        peak = max(self.cancellation_db)
+        factor = 0.0 if peak == 0 else peak_db / peak
+        return TargetCurve(self.frequencies_hz, tuple(g * factor for g in self.cancellation_db))
+
+
+def _default_target() -> TargetCurve:
+    return TargetCurve((100.0, 300.0, 1000.0, 8000.0, 16000.0), (0.0, 6.0, 20.0, 20.0, 12.0))
+
+
+@dataclass(frozen=True)
+class DesignParameters:
+    """How to design the filters for one enclosure and listener.
+
+    Parameters
+    ----------
+    width_deg : float
+        Azimuth of the virtual loudspeakers, ±``width_deg`` (1–90°); 30° is the stereo standard.
+    target : TargetCurve
+        Target cancellation curve χ_t(f) (the preset's); must fall toward low frequencies.
+    target_cancellation_db : float or None
+        If given, the target curve is scaled so that its maximum equals this (0–40 dB).
+    max_gain_db : float
+        Cap on any driver filter's gain relative to the plain feed, G_max (0–30 dB).
+    beam : bool
+        Whether the centre goes through the midrange beamformer.
+    beam_band_hz : (float, float)
+        Band of the centre beamformer (Hz); outside it the centre is fed plainly.
+    beam_null_azimuths_deg : tuple of float
+        Directions, seen from the enclosure, where the centre beam places nulls.
+    beam_max_effort_db : float
+        Cap on the beam's white-noise effort (sum of squared weights re the plain feed), dB.
+    centre_gain_db : float
+        Gain applied to the extracted centre (−24…+12 dB).
+    upmix_bands : int
+        Number of bands of the adaptive centre extraction (1–8).
+    upmix_time_constant_ms : float
+        Smoothing time constant of the per-band correlation estimates (1–2000 ms).
+    centre_extraction : float
+        Strength of the centre extraction, 0 (none) … 1 (full projection).
+    null_region_m : float
+        Half-width of the region around the contralateral ear where null-steering widens its
+        null (0 = a point null at the ear). Only for enclosures with more than two drivers.
+    filter_length_ms : float
+        Length of the designed FIR filters (ms); the design's modelling delay is a part of it.
+    head_model : str
+        Head model used by the design: ``"sphere"``, ``"brown-duda"`` or a path to a SOFA file.
+    crossover_order : int
+        Linkwitz–Riley order of the crossovers (4 or 8).
+    bypass : frozenset of str
+        Stages (from :data:`STAGES`) replaced by the plain mix a naive implementation would do.
+    """
+
+    width_deg: float = 30.0
+    target: TargetCurve = field(default_factory=_default_target)
+    target_cancellation_db: float | None = None
+    max_gain_db: float = 12.0
+    beam: bool = True
+    beam_band_hz: tuple[float, float] = (700.0, 5000.0)
+    beam_null_azimuths_deg: tuple[float, ...] = (90.0, -90.0)
+    beam_max_effort_db: float = 15.0
+    centre_gain_db: float = 0.0
+    upmix_bands: int = 4
+    upmix_time_constant_ms: float = 40.0
+    centre_extraction: float = 1.0
+    null_region_m: float = 0.0
+    filter_length_ms: float = 40.0
+    head_model: str = "sphere"
+    crossover_order: int = 4
+    bypass: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        def check(name, low, high):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and low <= value <= high):
+                raise ParameterError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+        check("width_deg", 1.0, 90.0)
+        check("max_gain_db", 0.0, 30.0)
+        check("beam_max_effort_db", 0.0, 40.0)
+        check("centre_gain_db", -24.0, 12.0)
+        check("upmix_bands", 1, 8)
+        check("upmix_time_constant_ms", 1.0, 2000.0)
+        check("centre_extraction", 0.0, 1.0)
+        check("null_region_m", 0.0, 0.3)
+        check("filter_length_ms", 5.0, 500.0)
+        if self.target_cancellation_db is not None:
+            check("target_cancellation_db", 0.0, 40.0)
+        low, high = (float(b) for b in self.beam_band_hz)
+        if not (0 < low < high):
+            raise ParameterError(f"beam_band_hz must satisfy 0 < low < high, got {self.beam_band_hz!r}")
+        object.__setattr__(self, "beam_band_hz", (low, high))
+        object.__setattr__(self, "beam_null_azimuths_deg", tuple(float(a) for a in self.beam_null_azimuths_deg))
+        if self.crossover_order not in (2, 4, 8):
+            raise ParameterError(f"crossover_order must be 2, 4 or 8, got {self.crossover_order!r}")
+        bypass = frozenset(self.bypass)
+        unknown = sorted(bypass - set(STAGES))
+        if unknown:
+            raise ParameterError(f"bypass names unknown stages {unknown}; allowed: {list(STAGES)}")
+        object.__setattr__(self, "bypass", bypass)
+        object.__setattr__(self, "upmix_bands", int(self.upmix_bands))
+
+    @property
+    def effective_target(self) -> TargetCurve:
+        """The target curve after ``target_cancellation_db`` scaling."""
+        if self.target_cancellation_db is None:
+            return self.target
+        return self.target.scaled_to(self.target_cancellation_db)
+
+    def replace(self, **changes) -> "DesignParameters":
+        """A validated copy with some fields changed."""
+        return replace(self, **changes)

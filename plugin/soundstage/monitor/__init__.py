@@ -1,0 +1,1 @@
+"""soundstage.monitor."""

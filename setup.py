@@ -1,0 +1,79 @@
+"""Build script for soundstage.
+
+The Python package lives in ``plugin/soundstage``; the Cython kernels in ``cython_kernels/``
+are compiled into ``soundstage._kernels``; the enclosure presets in ``presets/`` are installed
+as package data in ``soundstage/preset_files``.
+"""
+
+from pathlib import Path
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+KERNEL_DIR = "cython_kernels"
+
+extensions = [
+    Extension(
+        f"soundstage._kernels.{pyx.stem}",
+        [f"{KERNEL_DIR}/{pyx.name}"],
+        include_dirs=[numpy.get_include(), KERNEL_DIR],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3", "-ffp-contract=off"],
+    )
+    for pyx in sorted((HERE / KERNEL_DIR).glob("*.pyx"))
+]
+
+setup(
+    name="soundstage",
+    version="0.1.0",
+    description=(
+        "Stereo image of a ±30° loudspeaker pair from one compact enclosure: upmix, virtualizer, "
+        "crosstalk cancellation, centre beamforming, as a pedalboard-style effect."
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="GPL-3.0-or-later",
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Cython",
+        "Topic :: Multimedia :: Sound/Audio :: Analysis",
+    ],
+    python_requires=">=3.10",
+    package_dir={"": "plugin", "soundstage.preset_files": "presets"},
+    packages=[
+        "soundstage",
+        "soundstage._kernels",
+        "soundstage.acoustics",
+        "soundstage.design",
+        "soundstage.monitor",
+        "soundstage.testing",
+        "soundstage.preset_files",
+    ],
+    package_data={"soundstage.preset_files": ["*.toml"]},
+    ext_modules=cythonize(
+        extensions,
+        language_level=3,
+        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+    ),
+    install_requires=[
+        "numpy>=2.0",
+        "scipy>=1.11",
+        "pedalboard>=0.9.26",
+        "soundfile>=0.12",
+        "h5py>=3.8",
+        "pyloudnorm>=0.1.1",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+        "tomli>=2.0; python_version<'3.11'",
+    ],
+    extras_require={
+        "test": ["pytest>=7.4", "hypothesis>=6.80", "pytest-xdist>=3.3"],
+    },
+    entry_points={
+        "console_scripts": ["soundstage = soundstage.cli:main"],
+        "pytest11": ["soundstage = soundstage.testing.plugin"],
+    },
+    zip_safe=False,
+)
