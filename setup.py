@@ -46,6 +46,7 @@ setup(
         "soundstage",
         "soundstage._kernels",
         "soundstage.acoustics",
+        "soundstage.acoustics.heads",
         "soundstage.design",
         "soundstage.monitor",
         "soundstage.testing",

@@ -1,0 +1,1 @@
+"""Head models behind one interface (:class:`~.base.HeadModel`)."""
