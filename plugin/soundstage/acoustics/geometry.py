@@ -101,6 +101,9 @@ class Enclosure:
         Height of a cylindrical body in metres (0 otherwise).
     description : str
         One paragraph for people.
+    kind : {"loudspeakers", "headphones"}
+        ``"headphones"``: driver 0 plays into the left ear and driver 1 into the right ear with
+        no acoustic crosstalk (the plant is the identity); ``"loudspeakers"`` otherwise.
     """
 
     name: str
@@ -109,6 +112,7 @@ class Enclosure:
     body_radius_m: float = 0.0
     body_height_m: float = 0.0
     description: str = ""
+    kind: Literal["loudspeakers", "headphones"] = "loudspeakers"
 
     def __post_init__(self) -> None:
         drivers = tuple(self.drivers)
@@ -123,6 +127,10 @@ class Enclosure:
             raise GeometryError(f"enclosure {self.name!r} body must be one of {BODY_SHAPES}, got {self.body!r}")
         if self.body_radius_m < 0 or self.body_height_m < 0:
             raise GeometryError(f"enclosure {self.name!r} body dimensions must be >= 0")
+        if self.kind not in ("loudspeakers", "headphones"):
+            raise GeometryError(f"enclosure {self.name!r} kind must be 'loudspeakers' or 'headphones', got {self.kind!r}")
+        if self.kind == "headphones" and len(drivers) != 2:
+            raise GeometryError(f"enclosure {self.name!r}: headphones need exactly two drivers (left, right)")
 
     @property
     def driver_names(self) -> tuple[str, ...]:
