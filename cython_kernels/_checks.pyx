@@ -1,0 +1,84 @@
+# cython: language_level=3
+"""Argument validation shared by the kernel classes (Python level, called before ``nogil``).
+
+One policy for every kernel:
+
+* :class:`~soundstage.AudioFormatError` (a ``TypeError``) for audio of the wrong kind: not a
+  ``numpy.ndarray``, not ``float32``, not 2-D, not C-contiguous. Kernels take float32
+  ``(channels, samples)`` C-contiguous arrays only; the layer above converts.
+* :class:`~soundstage.ParameterError` (a ``ValueError``) for wrong values or shapes: a channel
+  count or length that does not fit, a read-only output, NaN/Inf in coefficients.
+
+Every message names the argument, what was received and what is expected.
+"""
+
+import numpy as np
+
+from soundstage._errors import AudioFormatError, ParameterError
+
+
+def check_audio(x, str name, Py_ssize_t num_channels, bint writable=False):
+    """Validate a float32 ``(num_channels, n)`` C-contiguous array and return it unchanged."""
+    if not isinstance(x, np.ndarray):
+        raise AudioFormatError(
+            f"{name} must be a numpy.ndarray of float32 with shape (channels, samples), "
+            f"got {type(x).__name__}"
+        )
+    if x.dtype != np.float32:
+        raise AudioFormatError(
+            f"{name} must have dtype float32, got {x.dtype}; convert with "
+            f"{name}.astype(numpy.float32) (kernels take float32 only)"
+        )
+    if x.ndim != 2:
+        raise AudioFormatError(
+            f"{name} must be 2-D (channels, samples), got {x.ndim}-D with shape {x.shape}"
+        )
+    if not x.flags.c_contiguous:
+        raise AudioFormatError(
+            f"{name} must be C-contiguous (channels, samples); pass numpy.ascontiguousarray({name})"
+        )
+    if x.shape[0] != num_channels:
+        raise ParameterError(
+            f"{name} must have {num_channels} channels (rows), got shape {x.shape}"
+        )
+    if writable and not x.flags.writeable:
+        raise ParameterError(f"{name} is read-only; the kernel writes into it, pass a writable array")
+    return x
+
+
+def check_out(out, str name, Py_ssize_t num_channels, Py_ssize_t num_samples, x=None):
+    """Validate a writable float32 ``(num_channels, num_samples)`` output buffer.
+
+    If ``x`` is given, ``out`` must either be ``x`` itself (same memory, same shape: in place)
+    or not overlap it at all.
+    """
+    check_audio(out, name, num_channels, writable=True)
+    if out.shape[1] != num_samples:
+        raise ParameterError(
+            f"{name} must have {num_samples} samples to match the input, got shape {out.shape}"
+        )
+    if x is not None and np.may_share_memory(x, out):
+        same = (
+            x.shape == out.shape
+            and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+        )
+        if not same:
+            raise ParameterError(
+                f"{name} partially overlaps the input; pass the input itself or a separate array"
+            )
+    return out
+
+
+def finite_array(values, str name, dtype, Py_ssize_t ndim=-1, str shape_hint=""):
+    """Return ``values`` as a C-contiguous copy of ``dtype``, rejecting NaN/Inf and bad ndim."""
+    try:
+        arr = np.array(values, dtype=dtype, order="C", copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be an array of real numbers {shape_hint}: {exc}") from None
+    if ndim >= 0 and arr.ndim != ndim:
+        raise ParameterError(
+            f"{name} must be {ndim}-D {shape_hint}, got {arr.ndim}-D with shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name} contains NaN or Inf; every value must be finite")
+    return arr
