@@ -1,1 +1,16 @@
-"""soundstage.design."""
+"""Filter design: enclosure + listener + parameters → one immutable :class:`FilterSet` per sample rate."""
+
+from .designer import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, design_filterset
+from .filterset import INPUT_NAMES, FilterSet
+from .parameters import STAGES, DesignParameters, TargetCurve
+
+__all__ = [
+    "design_filterset",
+    "FilterSet",
+    "INPUT_NAMES",
+    "DesignParameters",
+    "TargetCurve",
+    "STAGES",
+    "MIN_SAMPLE_RATE",
+    "MAX_SAMPLE_RATE",
+]

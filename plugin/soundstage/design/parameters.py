@@ -93,6 +93,9 @@ class DesignParameters:
         null (0 = a point null at the ear). Only for enclosures with more than two drivers.
     filter_length_ms : float
         Length of the designed FIR filters (ms); the design's modelling delay is a part of it.
+    modelling_delay_ms : float
+        Delay given to every designed filter so that the non-causal part of the inverse fits
+        (ms, 0.5 … filter_length_ms / 2); it is part of the processor's latency.
     head_model : str
         Head model used by the design: ``"sphere"``, ``"brown-duda"`` or a path to a SOFA file.
     crossover_order : int
@@ -115,6 +118,7 @@ class DesignParameters:
     centre_extraction: float = 1.0
     null_region_m: float = 0.0
     filter_length_ms: float = 40.0
+    modelling_delay_ms: float = 3.0
     head_model: str = "sphere"
     crossover_order: int = 4
     bypass: frozenset = frozenset()
@@ -134,6 +138,7 @@ class DesignParameters:
         check("centre_extraction", 0.0, 1.0)
         check("null_region_m", 0.0, 0.3)
         check("filter_length_ms", 5.0, 500.0)
+        check("modelling_delay_ms", 0.5, self.filter_length_ms / 2)
         if self.target_cancellation_db is not None:
             check("target_cancellation_db", 0.0, 40.0)
         low, high = (float(b) for b in self.beam_band_hz)

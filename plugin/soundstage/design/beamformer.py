@@ -1,0 +1,108 @@
+"""The centre beamformer: a midrange beam at the listener with nulls at the side walls.
+
+In the beam band the centre's driver weights ``w`` solve, per frequency, a weighted
+minimum-effort problem with the constraints
+
+    a(0°) · w = a(0°) · p_c          (on-axis response of the plain centre feed: RTF form)
+    a(φ_k) · w = 0                   (nulls, default φ = ±90°)
+
+where ``a(φ)`` holds the drivers' far-field responses (crossovers included) in the direction
+``φ`` seen from the enclosure, and ``p_c`` is the plain centre feed. A white-noise-gain
+constraint caps the effort ``||X w||² / ||X p_c||²``: the regularisation is raised until it
+holds. Outside the band (with a raised-cosine transition of ``transition_octaves`` in
+log-frequency) the centre is the plain feed.
+
+References
+----------
+B. D. Van Veen and K. M. Buckley, "Beamforming: a versatile approach to spatial filtering",
+IEEE ASSP Magazine 5(2), 1988.
+X. Luo, "Spherical-harmonic beamformer design ...", EURASIP JASMP 2021:41.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .crosstalk import weighted_least_norm
+
+__all__ = ["band_window", "design_centre_beam"]
+
+
+def band_window(frequencies_hz, band_hz, transition_octaves: float = 1 / 3) -> np.ndarray:
+    """1 inside ``band_hz``, 0 outside, raised-cosine transitions centred on the edges (log-f)."""
+    f = np.maximum(np.asarray(frequencies_hz, dtype=float), 1e-3)
+    logf = np.log2(f)
+    lo, hi = np.log2(band_hz[0]), np.log2(band_hz[1])
+    half = transition_octaves / 2
+
+    def ramp(x):
+        return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+
+    up = ramp((logf - (lo - half)) / transition_octaves) if transition_octaves > 0 else (logf >= lo).astype(float)
+    down = ramp(((hi + half) - logf) / transition_octaves) if transition_octaves > 0 else (logf <= hi).astype(float)
+    return up * down
+
+
+def design_centre_beam(
+    far_field: np.ndarray,
+    null_far_field: np.ndarray,
+    crossover: np.ndarray,
+    plain_centre: np.ndarray,
+    frequencies_hz: np.ndarray,
+    band_hz: tuple[float, float],
+    max_effort_db: float,
+    *,
+    enabled: bool = True,
+    transition_octaves: float = 1 / 3,
+) -> np.ndarray:
+    """Centre driver filters (crossovers included), shape ``(n_drivers, F)``.
+
+    Parameters
+    ----------
+    far_field : np.ndarray [shape=(N, F)]
+        Far-field response of each driver toward the listener (0°).
+    null_far_field : np.ndarray [shape=(n_nulls, N, F)]
+        Far-field responses toward the null directions.
+    crossover : np.ndarray [shape=(N, F)]
+    plain_centre : np.ndarray [shape=(N,)]
+        Plain centre feed (left + right plain gains per driver).
+    frequencies_hz : np.ndarray [shape=(F,)]
+    band_hz : (float, float)
+    max_effort_db : float
+        White-noise effort cap re the plain feed, dB.
+    enabled : bool
+        False: the plain feed everywhere.
+    """
+    plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
+    if not enabled or null_far_field.shape[0] == 0:
+        return crossover * plain
+    window = band_window(frequencies_hz, band_hz, transition_octaves)
+    active = window > 0
+    eff_axis = (far_field * crossover)[:, active]
+    eff_nulls = (null_far_field * crossover[None])[:, :, active]
+    x_active = crossover[:, active]
+    rows = np.concatenate([eff_axis[None], eff_nulls], axis=0)
+    on_axis = np.einsum("nf,n->f", eff_axis, plain_centre)
+    targets = np.concatenate([on_axis[None], np.zeros((eff_nulls.shape[0], on_axis.size))], axis=0)
+    row_weights = np.ones(rows.shape[0])
+    plain_effort = np.sum(np.abs(x_active * plain_centre[:, None]) ** 2, axis=0)
+    max_effort = plain_effort * 10 ** (max_effort_db / 10)
+
+    beam = None
+    for relative_reg in np.logspace(-8, 2, 21):
+        trial = weighted_least_norm(rows, targets, row_weights, relative_regularization=relative_reg)
+        effort = np.sum(np.abs(x_active * trial) ** 2, axis=0)
+        if beam is None:
+            beam = trial
+            done = effort <= max_effort
+        else:
+            take = ~done & (effort <= max_effort)
+            beam[:, take] = trial[:, take]
+            done |= take
+        if np.all(done):
+            break
+    if not np.all(done):  # not even heavy regularisation meets the cap: fall back to plain there
+        beam[:, ~done] = plain_centre[:, None]
+    weights = plain.copy()
+    weights[:, active] = window[active] * beam + (1 - window[active]) * plain_centre[:, None]
+    return crossover * weights

@@ -1,0 +1,215 @@
+"""``design_filterset``: enclosure + listener + parameters + sample rate → :class:`FilterSet`.
+
+The design works in the frequency domain on a grid four times finer than the FIR length, from
+the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
+
+1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path;
+2. the virtualizer's relative HRTF ``R_v`` of a ±θ pair at the drivers' distance;
+3. the side paths: crosstalk cancellation / null-steering to the target curve under G_max,
+   in RTF form (:mod:`.crosstalk`);
+4. the centre path: midrange beam with nulls (:mod:`.beamformer`) and the centre gain;
+5. every path gets the same modelling delay (so a centred impulse arrives coherently), then the
+   weights are inverse-transformed, truncated to the FIR length with a half-Hann fade-out, and
+   stored as one (3 × n_drivers) FIR matrix.
+
+Designs are cached per (enclosure, listener, parameters, sample rate).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._errors import DesignError, ParameterError
+from ..acoustics.geometry import Enclosure, Listener
+from .beamformer import design_centre_beam
+from .crossover import driver_band_sos, sos_response
+from .crosstalk import design_cancellation
+from .filterset import FilterSet
+from .parameters import DesignParameters
+from .virtualizer import fit_shelf, relative_hrtf
+
+__all__ = ["design_filterset", "design_grid", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
+
+MIN_SAMPLE_RATE = 22050.0
+MAX_SAMPLE_RATE = 192000.0
+#: Upmix band edges (Hz) by number of bands.
+_UPMIX_EDGES = {1: (), 2: (1000.0,), 3: (400.0, 2500.0), 4: (250.0, 1000.0, 4000.0),
+                5: (200.0, 600.0, 1800.0, 5400.0), 6: (150.0, 400.0, 1000.0, 2500.0, 6300.0),
+                7: (125.0, 300.0, 700.0, 1500.0, 3500.0, 8000.0),
+                8: (100.0, 220.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)}
+
+
+def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
+    """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 4× the next power of two;
+    the DC bin is replaced by a quarter of the first bin (models are undefined at 0 Hz)."""
+    n_fft = 4 * (1 << int(np.ceil(np.log2(num_taps))))
+    f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    f[0] = f[1] / 4
+    return f
+
+
+def _virtual_distance_m(enclosure: Enclosure, listener: Listener) -> float:
+    if enclosure.kind == "headphones":
+        return 2.0
+    positions = listener.enclosure_position_m + enclosure.positions_m() - listener.head_position_m
+    return float(np.mean(np.linalg.norm(positions, axis=1)))
+
+
+def _plant(enclosure, listener, frequencies_hz, head) -> np.ndarray:
+    """The plant with the bulk propagation to the enclosure centre removed, (2, N, F)."""
+    if enclosure.kind == "headphones":
+        eye = np.eye(2, dtype=complex)
+        return np.repeat(eye[:, :, None], frequencies_hz.size, axis=2)
+    from ..acoustics.plant import plant_response
+
+    h = plant_response(enclosure, listener, frequencies_hz, head=head)
+    r0 = float(np.linalg.norm(listener.enclosure_position_m - listener.head_position_m))
+    c = getattr(head, "speed_of_sound_m_s", 343.0)
+    return h * r0 * np.exp(2j * np.pi * frequencies_hz * r0 / c)[None, None, :]
+
+
+def _realise_fir(weights: np.ndarray, frequencies_hz: np.ndarray, sample_rate: float,
+                 num_taps: int, delay_samples: int) -> tuple[np.ndarray, float]:
+    """Weights (N, 3, F) on the design grid → FIR (3, N, num_taps) and the truncation error (dB)."""
+    n_fft = 2 * (frequencies_hz.size - 1)
+    f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    spectrum = weights * np.exp(-2j * np.pi * f * delay_samples / sample_rate)[None, None, :]
+    spectrum[..., -1] = spectrum[..., -1].real
+    impulse = np.fft.irfft(spectrum, n=n_fft, axis=-1)
+    kept = impulse[..., :num_taps].copy()
+    total = np.sum(impulse**2)
+    lost = total - np.sum(kept**2)
+    fade = max(8, num_taps // 10)
+    kept[..., num_taps - fade:] *= 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fade))
+    error_db = 10 * np.log10(max(lost, 1e-30) / max(total, 1e-30))
+    return np.ascontiguousarray(np.transpose(kept, (1, 0, 2))), float(error_db)
+
+
+def design_filterset(enclosure: Enclosure, listener: Listener, parameters: DesignParameters | None = None,
+                     sample_rate: float = 48000.0, *, head=None) -> FilterSet:
+    """Design every filter of the processing chain for one sample rate.
+
+    Parameters
+    ----------
+    enclosure : Enclosure
+    listener : Listener
+        The design listener position.
+    parameters : DesignParameters, optional
+        Defaults to ``DesignParameters()``.
+    sample_rate : float
+        Sample rate in Hz, 22 050 … 192 000.
+    head : HeadModel, str or None
+        Head model; default ``parameters.head_model``.
+
+    Returns
+    -------
+    FilterSet
+
+    Raises
+    ------
+    ParameterError
+        Sample rate out of range.
+    DesignError
+        Crosstalk cancellation asked of a single-driver enclosure.
+    """
+    parameters = DesignParameters() if parameters is None else parameters
+    if not (np.isfinite(sample_rate) and MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE):
+        raise ParameterError(f"sample_rate must be in [{MIN_SAMPLE_RATE:g}, {MAX_SAMPLE_RATE:g}] Hz, got {sample_rate!r}")
+    head_spec = parameters.head_model if head is None else head
+    if isinstance(head_spec, str):
+        return _design_cached(enclosure, listener, parameters, float(sample_rate), head_spec)
+    return _design(enclosure, listener, parameters, float(sample_rate), head_spec)
+
+
+@functools.lru_cache(maxsize=32)
+def _design_cached(enclosure, listener, parameters, sample_rate, head_spec):
+    return _design(enclosure, listener, parameters, sample_rate, head_spec)
+
+
+def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParameters, sample_rate: float, head_spec) -> FilterSet:
+    from ..acoustics.heads import make_head
+
+    head = make_head(head_spec, radius_m=listener.head_radius_m)
+    num_taps = int(round(parameters.filter_length_ms * sample_rate / 1000.0))
+    delay = int(round(parameters.modelling_delay_ms * sample_rate / 1000.0))
+    f = design_grid(num_taps, sample_rate)
+    n_drivers = enclosure.num_drivers
+    bypass = parameters.bypass
+    is_headphones = enclosure.kind == "headphones"
+
+    plain = enclosure.plain_mix()
+    crossover = np.stack([
+        sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f, sample_rate)
+        for d in enclosure.drivers
+    ])
+    plant = _plant(enclosure, listener, f, head)
+
+    virtual_distance = _virtual_distance_m(enclosure, listener)
+    virtual_relative = relative_hrtf(head, parameters.width_deg, f, virtual_distance)
+    cancel = "ctc" not in bypass and not is_headphones
+    if cancel and n_drivers < 2:
+        raise DesignError(
+            f"enclosure {enclosure.name!r} has one driver: crosstalk cancellation needs at least two; "
+            "bypass the 'ctc' stage"
+        )
+    region = ()
+    if cancel and parameters.null_region_m > 0 and n_drivers > 2:
+        region = tuple(
+            _plant(enclosure, listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m), f, head)
+            for s in (-1.0, 1.0)
+        )
+    sides = design_cancellation(
+        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db, f,
+        virtual_relative=None if "virtualizer" in bypass else virtual_relative,
+        region_plants=region, cancel=cancel,
+    )
+
+    plain_centre = plain.sum(axis=1)
+    beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
+    if beam_on:
+        from ..acoustics.plant import enclosure_far_field
+
+        directions = enclosure_far_field(enclosure, (0.0,) + parameters.beam_null_azimuths_deg, f)
+        centre = design_centre_beam(directions[0], directions[1:], crossover, plain_centre, f,
+                                    parameters.beam_band_hz, parameters.beam_max_effort_db)
+    else:
+        centre = crossover * plain_centre[:, None]
+    centre = centre * 10 ** (parameters.centre_gain_db / 20)
+
+    weights = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
+    if not np.all(np.isfinite(weights)):
+        raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
+    fir, truncation_db = _realise_fir(weights, f, sample_rate, num_taps, delay)
+    spectrum = np.abs(np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1))
+    headroom = 20 * np.log10(np.maximum(spectrum.max(axis=(0, 2)), 1e-12))
+
+    nyquist_edges = tuple(e for e in _UPMIX_EDGES[parameters.upmix_bands] if e < 0.45 * sample_rate)
+    extraction = 0.0 if "upmix" in bypass else parameters.centre_extraction
+    shelf = fit_shelf(virtual_relative, f)
+    return FilterSet(
+        sample_rate=sample_rate,
+        driver_names=enclosure.driver_names,
+        fir=fir,
+        latency_samples=delay,
+        upmix_band_edges_hz=nyquist_edges,
+        upmix_time_constant_ms=parameters.upmix_time_constant_ms,
+        centre_extraction=extraction,
+        headroom_db=headroom,
+        design_frequencies_hz=f,
+        design_weights=weights,
+        enclosure=enclosure,
+        listener=listener,
+        parameters=parameters,
+        diagnostics={
+            "rho": sides.rho,
+            "reachable": sides.reachable,
+            "natural_separation_db": sides.natural_separation_db,
+            "virtual_relative": virtual_relative,
+            "virtual_distance_m": virtual_distance,
+            "virtualizer_fit": shelf,
+            "truncation_error_db": truncation_db,
+            "head": head,
+        },
+    )
