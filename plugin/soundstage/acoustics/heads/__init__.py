@@ -14,7 +14,7 @@ from ..frame import HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
 from .base import FreeFieldEars, HeadModel
 from .brown_duda import BrownDudaHead
 from .itd import kuhn_low_frequency_itd_s, woodworth_itd_s
-from .sofa import SofaHead
+from .sofa import SofaData, SofaHead, read_sofa
 from .sphere import RigidSphereHead
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "RigidSphereHead",
     "BrownDudaHead",
     "SofaHead",
+    "SofaData",
+    "read_sofa",
     "make_head",
     "HEAD_NAMES",
     "woodworth_itd_s",
