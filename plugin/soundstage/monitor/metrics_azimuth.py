@@ -47,8 +47,9 @@ class AzimuthEstimate:
     azimuth_deg: float
     #: Azimuth whose table ITD is closest to the measured one (degrees).
     itd_azimuth_deg: float
-    #: Azimuth whose table ILD is closest to the measured one (degrees); ambiguous where the
-    #: ILD table is not monotonic.
+    #: Azimuth whose table ILD is closest to the measured one (degrees), searched on the
+    #: monotonic part of the ILD table only (between the azimuths of its minimum and maximum):
+    #: a sphere's ILD falls again toward 90°, so an ILD alone cannot tell 25° from 90°.
     ild_azimuth_deg: float
     #: Measured ITD (s, positive when the left ear leads).
     itd_s: float
@@ -136,6 +137,8 @@ class AzimuthEstimator:
         self._fine_az = np.round(np.linspace(self.azimuths_deg[0], self.azimuths_deg[-1], n_fine), 9)
         self._fine_itd = np.interp(self._fine_az, self.azimuths_deg, self.itd_table_s)
         self._fine_ild = np.interp(self._fine_az, self.azimuths_deg, self.ild_table_db)
+        low, high = sorted((int(np.argmin(self._fine_ild)), int(np.argmax(self._fine_ild))))
+        self._ild_branch = slice(low, high + 1)
 
     def _itd(self, ears: np.ndarray) -> float:
         return interaural_time_difference_s(ears, self.sample_rate, cutoff_hz=ITD_CUTOFF_HZ)
@@ -169,15 +172,16 @@ class AzimuthEstimator:
         return AzimuthEstimate(
             azimuth_deg=self._argmin(misfit_itd + misfit_ild),
             itd_azimuth_deg=self._argmin(misfit_itd),
-            ild_azimuth_deg=self._argmin(misfit_ild),
+            ild_azimuth_deg=self._argmin(misfit_ild, self._ild_branch),
             itd_s=itd,
             ild_db=ild,
         )
 
-    def _argmin(self, cost: np.ndarray) -> float:
+    def _argmin(self, cost: np.ndarray, within: slice = slice(None)) -> float:
         # The middle of all minimisers, so a flat cost (a cue outside the table) gives the table edge.
+        cost = cost[within]
         best = np.flatnonzero(cost <= cost.min() * (1 + 1e-12) + 1e-300)
-        return float(self._fine_az[best[len(best) // 2]])
+        return float(self._fine_az[within][best[len(best) // 2]])
 
     def estimate(self, ears) -> float:
         """Image azimuth of ear signals (degrees, positive to the left); see :meth:`estimate_cues`."""
