@@ -3,9 +3,12 @@
 from .designer import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, design_filterset
 from .filterset import INPUT_NAMES, FilterSet
 from .parameters import STAGES, DesignParameters, TargetCurve
+from .report import DesignReport, design_report
 
 __all__ = [
     "design_filterset",
+    "design_report",
+    "DesignReport",
     "FilterSet",
     "INPUT_NAMES",
     "DesignParameters",

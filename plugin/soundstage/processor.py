@@ -1,0 +1,378 @@
+"""``SpatialProcessor``: the whole soundstage chain behind pedalboard's calling convention.
+
+Stereo (or mono, treated as a centred source) in → adaptive upmix to left', right', centre
+(:class:`soundstage._kernels.upmix.CentreExtractor`) → one FIR matrix (virtualizer, crosstalk
+cancellation / null-steering, centre beam, crossovers and delay alignment folded together,
+:class:`soundstage._kernels.convolver.PartitionedConvolver`) → one feed per driver.
+
+Filters are designed lazily for the sample rate of the call and cached. Changing a parameter
+in the middle of a stream designs the new filters on a background thread while the old ones keep
+playing, then crossfades to them (no click, and no call waits for a redesign except the very
+first one of a stream).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import presets as _presets
+from ._errors import ParameterError
+from .acoustics.geometry import Enclosure, Listener
+from .design import STAGES, DesignParameters, FilterSet, design_filterset
+from .processor_base import StreamingProcessor
+
+__all__ = ["SpatialProcessor"]
+
+#: Crossfade length when filters change mid-stream (ms).
+CROSSFADE_MS = 30.0
+#: Partition size of the FIR matrix convolution (samples) per sample rate class.
+_PARTITION = ((50000, 256), (100000, 512), (float("inf"), 1024))
+_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-design")
+
+
+def _partition_for(sample_rate: float) -> int:
+    return next(size for limit, size in _PARTITION if sample_rate <= limit)
+
+
+class SpatialProcessor(StreamingProcessor):
+    """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
+
+    Parameters
+    ----------
+    preset : str, os.PathLike, Preset or Enclosure
+        A built-in preset name (``soundstage.presets.list()``), a preset file, a loaded
+        :class:`~soundstage.presets.Preset`, or an :class:`~soundstage.acoustics.Enclosure` (then
+        ``listener`` and ``design`` give the rest).
+    listener : Listener, optional
+        Design listening position (only with an Enclosure; presets carry their own).
+    design : DesignParameters, optional
+        Design parameters (only with an Enclosure).
+    output : {"drivers", "binaural"}
+        ``"drivers"``: one channel per driver. ``"binaural"``: the listening simulation's two ear
+        signals (see :mod:`soundstage.monitor`).
+    **parameters
+        Initial values of the parameter properties (``width_deg=20`` ...) and ``bypass``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from soundstage import SpatialProcessor
+    >>> proc = SpatialProcessor("studio-speaker")
+    >>> stereo = np.zeros((2, 4800), dtype=np.float32)
+    >>> proc(stereo, 48000).shape
+    (5, 4800)
+    """
+
+    def __init__(self, preset="studio-speaker", *, listener: Listener | None = None,
+                 design: DesignParameters | None = None, output: str = "drivers", **parameters):
+        super().__init__()
+        if isinstance(preset, Enclosure):
+            self._preset = None
+            self._enclosure = preset
+            self._listener = listener if listener is not None else Listener()
+            self._design = design if design is not None else DesignParameters()
+        else:
+            if listener is not None or design is not None:
+                raise ParameterError("listener= and design= are only accepted with an Enclosure; "
+                                     "a preset carries its own (override single parameters instead)")
+            loaded = preset if isinstance(preset, _presets.Preset) else _presets.load(preset)
+            self._preset = loaded
+            self._enclosure = loaded.enclosure
+            self._listener = loaded.listener
+            self._design = loaded.parameters
+        if output not in ("drivers", "binaural"):
+            raise ParameterError(f"output must be 'drivers' or 'binaural', got {output!r}")
+        self._output = output
+        self._auralizer = None
+        self._filters: FilterSet | None = None
+        self._pending: concurrent.futures.Future | None = None
+        self._kernels_for: tuple | None = None
+        self._extractor = None
+        self._convolver = None
+        self._upmixed = np.zeros((3, 0), dtype=np.float32)
+        self._design_lock = threading.Lock()
+        unknown = sorted(set(parameters) - set(self._PARAMETERS) - {"bypass"})
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {unknown}; allowed: {sorted(self._PARAMETERS) + ['bypass']}")
+        for name, value in parameters.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def from_preset(cls, name_or_path: str | Path, **parameters) -> "SpatialProcessor":
+        """Build a processor from a built-in preset name or a preset file."""
+        return cls(_presets.load(name_or_path), **parameters)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def preset(self):
+        """The :class:`~soundstage.presets.Preset` this processor was made from (or None)."""
+        return self._preset
+
+    @property
+    def enclosure(self) -> Enclosure:
+        return self._enclosure
+
+    @property
+    def listener(self) -> Listener:
+        """The design listener (with the current distance and offset)."""
+        return self._listener
+
+    @property
+    def design_parameters(self) -> DesignParameters:
+        return self._design
+
+    @property
+    def driver_names(self) -> tuple[str, ...]:
+        """Output channel names (drivers, or ``("left_ear", "right_ear")`` for binaural output)."""
+        if self._output == "binaural":
+            return ("left_ear", "right_ear")
+        return self._enclosure.driver_names
+
+    @property
+    def num_output_channels(self) -> int:
+        return len(self.driver_names)
+
+    @property
+    def output(self) -> str:
+        return self._output
+
+    def __repr__(self) -> str:
+        name = self._preset.name if self._preset is not None else self._enclosure.name
+        return (f"<soundstage.SpatialProcessor preset={name!r} width_deg={self.width_deg:g} "
+                f"target_cancellation_db={self.target_cancellation_db} centre_gain_db={self.centre_gain_db:g} "
+                f"beam={self.beam} bypass={sorted(self.bypass)} outputs={self.num_output_channels}>")
+
+    # ------------------------------------------------------------------ parameters
+    # name → (range or None for bool, where it lives)
+    _PARAMETERS = {
+        "width_deg": ((1.0, 90.0), "design"),
+        "target_cancellation_db": ((0.0, 40.0), "design"),
+        "centre_gain_db": ((-24.0, 12.0), "design"),
+        "max_gain_db": ((0.0, 30.0), "design"),
+        "beam": (None, "design"),
+        "listener_distance_m": ((0.2, 20.0), "listener"),
+        "listener_offset_m": ((-2.0, 2.0), "listener"),
+    }
+
+    def _set_design(self, **changes) -> None:
+        self._design = replace(self._design, **changes)
+        self._schedule_redesign()
+
+    def _set_listener(self, **changes) -> None:
+        self._listener = replace(self._listener, **changes)
+        self._schedule_redesign()
+
+    @staticmethod
+    def _checked(name: str, value, bounds) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name} must be a number, got {value!r}") from None
+        low, high = bounds
+        if not (np.isfinite(number) and low <= number <= high):
+            raise ParameterError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
+        return number
+
+    @property
+    def width_deg(self) -> float:
+        """Azimuth of the virtual loudspeakers (±, degrees, 1–90)."""
+        return self._design.width_deg
+
+    @width_deg.setter
+    def width_deg(self, value: float) -> None:
+        self._set_design(width_deg=self._checked("width_deg", value, self._PARAMETERS["width_deg"][0]))
+
+    @property
+    def target_cancellation_db(self) -> float | None:
+        """Peak of the target cancellation curve (dB, 0–40); None keeps the preset's curve."""
+        return self._design.target_cancellation_db
+
+    @target_cancellation_db.setter
+    def target_cancellation_db(self, value: float | None) -> None:
+        checked = None if value is None else self._checked("target_cancellation_db", value, (0.0, 40.0))
+        self._set_design(target_cancellation_db=checked)
+
+    @property
+    def centre_gain_db(self) -> float:
+        """Gain of the extracted centre (dB, −24…+12)."""
+        return self._design.centre_gain_db
+
+    @centre_gain_db.setter
+    def centre_gain_db(self, value: float) -> None:
+        self._set_design(centre_gain_db=self._checked("centre_gain_db", value, (-24.0, 12.0)))
+
+    @property
+    def max_gain_db(self) -> float:
+        """Cap on any driver filter's gain re the plain feed (dB, 0–30)."""
+        return self._design.max_gain_db
+
+    @max_gain_db.setter
+    def max_gain_db(self, value: float) -> None:
+        self._set_design(max_gain_db=self._checked("max_gain_db", value, (0.0, 30.0)))
+
+    @property
+    def beam(self) -> bool:
+        """Whether the centre goes through the midrange beamformer."""
+        return self._design.beam
+
+    @beam.setter
+    def beam(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ParameterError(f"beam must be True or False, got {value!r}")
+        self._set_design(beam=bool(value))
+
+    @property
+    def listener_distance_m(self) -> float:
+        """Distance from the listener to the enclosure (m, 0.2–20)."""
+        return self._listener.distance_m
+
+    @listener_distance_m.setter
+    def listener_distance_m(self, value: float) -> None:
+        self._set_listener(distance_m=self._checked("listener_distance_m", value, (0.2, 20.0)))
+
+    @property
+    def listener_offset_m(self) -> float:
+        """Lateral offset of the listener from the design axis (m, positive to the left, ±2)."""
+        return self._listener.lateral_offset_m
+
+    @listener_offset_m.setter
+    def listener_offset_m(self, value: float) -> None:
+        self._set_listener(lateral_offset_m=self._checked("listener_offset_m", value, (-2.0, 2.0)))
+
+    @property
+    def bypass(self) -> frozenset:
+        """Stages replaced by the plain mix: a subset of ``("upmix", "virtualizer", "ctc", "beam")``."""
+        return self._design.bypass
+
+    @bypass.setter
+    def bypass(self, stages) -> None:
+        stages = frozenset([stages] if isinstance(stages, str) else stages)
+        unknown = sorted(stages - set(STAGES))
+        if unknown:
+            raise ParameterError(f"bypass names unknown stage(s) {unknown}; allowed: {list(STAGES)}")
+        self._set_design(bypass=stages)
+
+    # ------------------------------------------------------------------ design
+    def design(self, sample_rate: float) -> FilterSet:
+        """The :class:`FilterSet` for the current parameters at ``sample_rate`` (cached)."""
+        return design_filterset(self._enclosure, self._listener, self._design, sample_rate)
+
+    def _schedule_redesign(self) -> None:
+        filters = self._filters
+        if filters is None:
+            return
+        if self._stream is None:
+            # Not streaming: the next call designs synchronously.
+            self._filters = None
+            self._pending = None
+            self._prepared_for = None
+            return
+        enclosure, listener, design = self._enclosure, self._listener, self._design
+        self._pending = _EXECUTOR.submit(design_filterset, enclosure, listener, design, filters.sample_rate)
+
+    # ------------------------------------------------------------------ processor protocol
+    def output_channels(self, num_input_channels: int) -> int:
+        return self.num_output_channels
+
+    def _before_processing(self, sample_rate: float, num_channels: int, reset: bool) -> None:
+        if num_channels > 2:
+            raise ParameterError(
+                f"SpatialProcessor takes stereo or mono input, got {num_channels} channels; "
+                "downmix to stereo first"
+            )
+        from .design.designer import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
+        if not (MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE):
+            raise ParameterError(
+                f"sample_rate must be in [{MIN_SAMPLE_RATE:g}, {MAX_SAMPLE_RATE:g}] Hz, got {sample_rate:g}"
+            )
+
+    def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
+        if self._filters is None or self._filters.sample_rate != sample_rate:
+            self._filters = self.design(sample_rate)
+            self._pending = None
+        self._build_kernels(self._filters)
+
+    def _build_kernels(self, filters: FilterSet) -> None:
+        from ._kernels.convolver import PartitionedConvolver
+        from ._kernels.upmix import CentreExtractor
+
+        key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
+               filters.upmix_time_constant_ms, filters.centre_extraction)
+        if self._kernels_for != key:
+            self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
+                                              time_constant_ms=filters.upmix_time_constant_ms,
+                                              strength=filters.centre_extraction)
+            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir),
+                                                   partition_size=_partition_for(filters.sample_rate))
+            self._kernels_for = key
+        else:
+            self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
+        if self._output == "binaural":
+            self._auralizer = self._make_auralizer(filters.sample_rate)
+
+    def _make_auralizer(self, sample_rate: float):
+        from .monitor import Auralizer
+
+        auralizer = Auralizer(self._enclosure, listener=self._listener, head=self._design.head_model)
+        auralizer.prepare(sample_rate, self._enclosure.num_drivers, 8192)
+        return auralizer
+
+    @property
+    def latency_samples(self) -> int:
+        """Samples by which the output lags the input while streaming (0 before the first call)."""
+        if self._filters is None or self._convolver is None:
+            return 0
+        latency = self._convolver.latency_samples + self._filters.latency_samples
+        if self._auralizer is not None:
+            latency += self._auralizer.latency_samples
+        return int(latency)
+
+    def _adopt_pending_design(self) -> None:
+        pending = self._pending
+        if pending is None or not pending.done():
+            return
+        self._pending = None
+        new = pending.result()
+        old = self._filters
+        if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
+            crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
+            self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
+            self._extractor.strength = new.centre_extraction
+            self._filters = new
+        else:  # a change of shape or latency cannot crossfade: switch at once
+            self._filters = new
+            self._build_kernels(new)
+
+    def process_block(self, block: np.ndarray) -> np.ndarray:
+        self._adopt_pending_design()
+        n = block.shape[1]
+        if block.shape[0] == 1:
+            block = np.repeat(block, 2, axis=0)
+        if self._upmixed.shape[1] != n:
+            self._upmixed = np.empty((3, n), dtype=np.float32)
+        upmixed = self._upmixed
+        self._extractor.process_into(block, upmixed)
+        out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
+        self._convolver.process_into(upmixed, out)
+        if self._auralizer is not None:
+            out = self._auralizer.process_block(out)
+        return out
+
+    def _reset_state(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            # A reset is off the real-time path: take the newest design without a crossfade.
+            self._pending = None
+            self._filters = pending.result()
+            self._build_kernels(self._filters)
+        if self._extractor is not None:
+            self._extractor.reset()
+            self._convolver.reset()
+        if self._auralizer is not None:
+            self._auralizer.reset()
