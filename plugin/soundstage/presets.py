@@ -74,7 +74,7 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -82,209 +82,17 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 from ._errors import GeometryError, ParameterError, PresetError
+from ._preset_schema import PARAM_PATHS, SCHEMA, SCHEMA_VERSION, Context, check_table, check_version, is_number
 from .acoustics.frame import HEAD_RADIUS_M
-from .acoustics.geometry import BODY_SHAPES, DIRECTIVITY_MODELS, Driver, Enclosure, Listener
-from .design.parameters import STAGES, DesignParameters, TargetCurve
+from .acoustics.geometry import Driver, Enclosure, Listener
+from .design.parameters import DesignParameters, TargetCurve
 
 __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"]
 
-#: The preset schema version this module reads and writes.
-SCHEMA_VERSION = 1
 #: Named head models a preset's ``listener.head`` may give (besides a path to a SOFA file).
 HEAD_NAMES = ("sphere", "brown-duda", "free-field")
-_KINDS = ("loudspeakers", "headphones")
 #: How far (m) a driver's centre may lie outside its body's surface (mounting, grille).
 _BODY_TOLERANCE_M = 0.005
-
-
-@dataclass(frozen=True)
-class _Key:
-    """One key of the schema: its kind, whether it is required, and its allowed values."""
-
-    kind: str  # number | int | str | bool | vector | numbers | strings | table | tables
-    required: bool = False
-    low: float = -math.inf
-    high: float = math.inf
-    low_open: bool = False
-    size: int = 0
-    choices: tuple = ()
-    allow_inf: bool = False
-    unit: str = ""
-    table: Mapping[str, "_Key"] | None = None
-
-
-_DRIVER = {
-    "name": _Key("str", required=True),
-    "position_m": _Key("vector", required=True, size=3, low=-5.0, high=5.0, unit="m"),
-    "axis": _Key("vector", required=True, size=3, low=-1e3, high=1e3),
-    "radius_m": _Key("number", required=True, low=0.0, low_open=True, high=0.5, unit="m"),
-    "directivity": _Key("str", choices=DIRECTIVITY_MODELS),
-    "band_hz": _Key("vector", size=2, low=0.0, allow_inf=True, unit="Hz"),
-    "plain_feed": _Key("vector", size=2, low=-4.0, high=4.0),
-}
-_SCHEMA = {
-    "schema_version": _Key("int", required=True),
-    "name": _Key("str", required=True),
-    "description": _Key("str"),
-    "kind": _Key("str", choices=_KINDS),
-    "extends": _Key("str"),
-    "enclosure": _Key("table", required=True, table={
-        "body": _Key("str", choices=BODY_SHAPES),
-        "body_radius_m": _Key("number", low=0.0, high=2.0, unit="m"),
-        "body_height_m": _Key("number", low=0.0, high=2.0, unit="m"),
-        "drivers": _Key("tables", required=True, table=_DRIVER),
-    }),
-    "listener": _Key("table", required=True, table={
-        "distance_m": _Key("number", required=True, low=0.0, low_open=True, high=100.0, unit="m"),
-        "head": _Key("str"),
-        "head_radius_m": _Key("number", low=0.05, high=0.15, unit="m"),
-        "lateral_offset_m": _Key("number", low=-10.0, high=10.0, unit="m"),
-        "fore_aft_offset_m": _Key("number", low=-10.0, high=10.0, unit="m"),
-        "yaw_deg": _Key("number", low=-180.0, high=180.0, unit="deg"),
-    }),
-    "design": _Key("table", table={
-        "width_deg": _Key("number", low=1.0, high=90.0, unit="deg"),
-        "max_gain_db": _Key("number", low=0.0, high=30.0, unit="dB"),
-        "filter_length_ms": _Key("number", low=5.0, high=500.0, unit="ms"),
-        "null_region_m": _Key("number", low=0.0, high=0.3, unit="m"),
-        "crossover_order": _Key("int", choices=(2, 4, 8)),
-        "centre_gain_db": _Key("number", low=-24.0, high=12.0, unit="dB"),
-        "target_cancellation_db": _Key("number", low=0.0, high=40.0, unit="dB"),
-        "bypass": _Key("strings", choices=STAGES),
-        "target": _Key("table", table={
-            "frequencies_hz": _Key("numbers", required=True, low=0.0, low_open=True, high=1e6, unit="Hz"),
-            "cancellation_db": _Key("numbers", required=True, low=0.0, high=60.0, unit="dB"),
-        }),
-        "beam": _Key("table", table={
-            "enabled": _Key("bool"),
-            "band_hz": _Key("vector", size=2, low=0.0, low_open=True, high=1e6, unit="Hz"),
-            "null_azimuths_deg": _Key("numbers", low=-180.0, high=180.0, unit="deg"),
-            "max_effort_db": _Key("number", low=0.0, high=40.0, unit="dB"),
-        }),
-        "upmix": _Key("table", table={
-            "bands": _Key("int", low=1, high=8),
-            "time_constant_ms": _Key("number", low=1.0, high=2000.0, unit="ms"),
-            "centre_extraction": _Key("number", low=0.0, high=1.0),
-        }),
-    }),
-}
-
-# DesignParameters field -> preset key path, to re-raise its ParameterError with the path.
-_PARAM_PATHS = {
-    "width_deg": "design.width_deg", "max_gain_db": "design.max_gain_db",
-    "filter_length_ms": "design.filter_length_ms", "null_region_m": "design.null_region_m",
-    "crossover_order": "design.crossover_order", "centre_gain_db": "design.centre_gain_db",
-    "target_cancellation_db": "design.target_cancellation_db", "bypass": "design.bypass",
-    "beam_band_hz": "design.beam.band_hz", "beam_max_effort_db": "design.beam.max_effort_db",
-    "upmix_bands": "design.upmix.bands", "upmix_time_constant_ms": "design.upmix.time_constant_ms",
-    "centre_extraction": "design.upmix.centre_extraction",
-}
-
-
-class _Context:
-    """Where the content being checked comes from, for error messages."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def error(self, key_path: str, message: str) -> PresetError:
-        return PresetError(f"{self.source}: {key_path}: {message}")
-
-
-# ---------------------------------------------------------------------------------------------
-# validation of the raw TOML tables
-# ---------------------------------------------------------------------------------------------
-
-def _expected(spec: _Key) -> str:
-    """A phrase saying what a key accepts, e.g. ``a number in (0, 0.5] m``."""
-    unit = f" {spec.unit}" if spec.unit else ""
-    if spec.choices:
-        return "one of " + ", ".join(repr(c) for c in spec.choices) + (" (an array)" if spec.kind == "strings" else "")
-    low_b = "(" if spec.low_open else "["
-    if math.isfinite(spec.low) and math.isfinite(spec.high):
-        rng = f" in {low_b}{spec.low:g}, {spec.high:g}]{unit}"
-    elif math.isfinite(spec.low):
-        rng = f" {'>' if spec.low_open else '>='} {spec.low:g}{unit}" + (" (inf allowed)" if spec.allow_inf else "")
-    else:
-        rng = unit
-    return {
-        "number": "a number" + rng, "int": "an integer" + rng, "str": "a string", "bool": "true or false",
-        "vector": f"an array of {spec.size} numbers" + rng, "numbers": "a non-empty array of numbers" + rng,
-        "strings": "an array of strings", "table": "a table", "tables": "an array of tables ([[...]])",
-    }[spec.kind]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _number_ok(x: Any, spec: _Key) -> bool:
-    if not _is_number(x) or math.isnan(x):
-        return False
-    if math.isinf(x):
-        return spec.allow_inf and x > 0
-    above = x > spec.low if spec.low_open else x >= spec.low
-    return above and x <= spec.high
-
-
-def _check_value(value: Any, spec: _Key, path: str, ctx: _Context, partial: bool) -> None:
-    kind = spec.kind
-    ok = True
-    if kind == "table":
-        _check_table(value, spec.table, path, ctx, partial)
-        return
-    if kind == "tables":
-        if not isinstance(value, builtins.list) or not value or not all(isinstance(t, dict) for t in value):
-            raise ctx.error(path, f"expected a non-empty {_expected(spec)}, got {value!r}")
-        for i, item in enumerate(value):  # arrays replace whole on extends: every item complete
-            _check_table(item, spec.table, f"{path}[{i}]", ctx, partial=False)
-        return
-    if kind == "number":
-        ok = _number_ok(value, spec)
-    elif kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool) and (
-            value in spec.choices if spec.choices else spec.low <= value <= spec.high)
-    elif kind == "str":
-        ok = isinstance(value, str) and bool(value.strip()) and (not spec.choices or value in spec.choices)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind in ("vector", "numbers"):
-        ok = (isinstance(value, builtins.list) and len(value) == spec.size if kind == "vector"
-              else isinstance(value, builtins.list) and len(value) > 0)
-        ok = ok and all(_number_ok(x, spec) for x in value)
-    elif kind == "strings":
-        ok = isinstance(value, builtins.list) and all(isinstance(s, str) and s in spec.choices for s in value)
-    if not ok:
-        raise ctx.error(path, f"expected {_expected(spec)}, got {value!r}")
-
-
-def _check_table(data: Any, schema: Mapping[str, _Key], path: str, ctx: _Context, partial: bool) -> None:
-    """Check keys, types and ranges of one table; ``partial`` skips required-key checks."""
-    if not isinstance(data, dict):
-        raise ctx.error(path or "<top level>", f"expected a table, got {data!r}")
-    for key in data:
-        if key not in schema:
-            where = f"{path}.{key}" if path else key
-            close = difflib.get_close_matches(key, builtins.list(schema), n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ctx.error(where, f"unknown key; {hint}known keys: {', '.join(sorted(schema))}")
-    for key, spec in schema.items():
-        where = f"{path}.{key}" if path else key
-        if key in data:
-            _check_value(data[key], spec, where, ctx, partial)
-        elif spec.required and not partial:
-            raise ctx.error(where, f"missing required key; expected {_expected(spec)}")
-
-
-def _check_version(data: dict, ctx: _Context) -> None:
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    if version is None:
-        raise ctx.error("schema_version", f"missing required key; expected schema_version = {SCHEMA_VERSION}")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise ctx.error(
-            "schema_version",
-            f"unsupported schema version {version!r}; this soundstage reads schema_version = {SCHEMA_VERSION}",
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +152,7 @@ def _read_toml(path: Path) -> dict:
         raise PresetError(f"{path}: cannot read preset file: {exc.strerror or exc}") from exc
 
 
-def _resolve_extends(reference: str, base_dir: Path, ctx: _Context) -> Path:
+def _resolve_extends(reference: str, base_dir: Path, ctx: Context) -> Path:
     looks_like_path = reference.endswith(".toml") or "/" in reference or "\\" in reference
     if not looks_like_path:
         builtin = _builtin_path(reference)
@@ -368,12 +176,12 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _resolve(data: Any, ctx: _Context, base_dir: Path, chain: builtins.list[Path]) -> dict:
+def _resolve(data: Any, ctx: Context, base_dir: Path, chain: builtins.list[Path]) -> dict:
     """Check one layer's keys and types, then merge it on top of what it ``extends``."""
     if not isinstance(data, dict):
         raise ctx.error("<top level>", f"expected a table (dict), got {type(data).__name__}")
-    _check_version(data, ctx)
-    _check_table(data, _SCHEMA, "", ctx, partial=True)
+    check_version(data, ctx)
+    check_table(data, SCHEMA, "", ctx, partial=True)
     reference = data.get("extends")
     if reference is None:
         return dict(data)
@@ -382,7 +190,7 @@ def _resolve(data: Any, ctx: _Context, base_dir: Path, chain: builtins.list[Path
     if key in chain:
         cycle = " -> ".join(str(p) for p in [*chain, key])
         raise ctx.error("extends", f"extends cycle: {cycle}")
-    parent = _resolve(_read_toml(parent_path), _Context(str(parent_path)), parent_path.parent, [*chain, key])
+    parent = _resolve(_read_toml(parent_path), Context(str(parent_path)), parent_path.parent, [*chain, key])
     merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
     if "name" not in data:  # a name is never inherited
         merged.pop("name", None)
@@ -393,7 +201,7 @@ def _resolve(data: Any, ctx: _Context, base_dir: Path, chain: builtins.list[Path
 # building the objects
 # ---------------------------------------------------------------------------------------------
 
-def _resolve_head(head: str, base_dir: Path, ctx: _Context) -> str:
+def _resolve_head(head: str, base_dir: Path, ctx: Context) -> str:
     if head in HEAD_NAMES:
         return head
     path = Path(head).expanduser()
@@ -407,7 +215,7 @@ def _resolve_head(head: str, base_dir: Path, ctx: _Context) -> str:
     )
 
 
-def _build_drivers(enc: dict, kind: str, ctx: _Context) -> builtins.list[Driver]:
+def _build_drivers(enc: dict, kind: str, ctx: Context) -> builtins.list[Driver]:
     drivers: builtins.list[Driver] = []
     seen: dict[str, int] = {}
     for i, d in enumerate(enc["drivers"]):
@@ -435,7 +243,7 @@ def _build_drivers(enc: dict, kind: str, ctx: _Context) -> builtins.list[Driver]
     return drivers
 
 
-def _check_body(enc: dict, drivers: builtins.list[Driver], ctx: _Context) -> None:
+def _check_body(enc: dict, drivers: builtins.list[Driver], ctx: Context) -> None:
     body = enc.get("body", "none")
     radius, height = enc.get("body_radius_m", 0.0), enc.get("body_height_m", 0.0)
     if body != "none" and radius <= 0:
@@ -462,7 +270,7 @@ def _check_body(enc: dict, drivers: builtins.list[Driver], ctx: _Context) -> Non
         reach = max(reach, high)
 
 
-def _build_listener(lis: dict, enclosure: Enclosure, enc: dict, ctx: _Context) -> Listener:
+def _build_listener(lis: dict, enclosure: Enclosure, enc: dict, ctx: Context) -> Listener:
     try:
         listener = Listener(
             distance_m=float(lis["distance_m"]), lateral_offset_m=float(lis.get("lateral_offset_m", 0.0)),
@@ -484,7 +292,7 @@ def _build_listener(lis: dict, enclosure: Enclosure, enc: dict, ctx: _Context) -
     return listener
 
 
-def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx: _Context) -> DesignParameters:
+def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx: Context) -> DesignParameters:
     defaults = DesignParameters()
     target = defaults.target
     if "target" in des:
@@ -495,9 +303,11 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         if any(b <= a for a, b in zip(freqs, freqs[1:])):
             raise ctx.error("design.target.frequencies_hz", f"expected strictly increasing frequencies, got {freqs!r}")
         peak = gains.index(max(gains))
-        if any(b < a for a, b in zip(gains[:peak], gains[1:peak + 1])):
+        flat_zero = max(gains) == 0
+        if any(b < a for a, b in zip(gains[:peak], gains[1:peak + 1])) or (gains[0] >= gains[peak] and not flat_zero):
             raise ctx.error("design.target.cancellation_db", "the target must fall toward low frequencies "
-                            f"(rise monotonically up to its peak), got {gains!r}")
+                            f"(rise monotonically from its first point up to a higher peak; only a 0 dB curve "
+                            f"may be flat), got {gains!r}")
         try:
             target = TargetCurve(tuple(freqs), tuple(gains))
         except ParameterError as exc:
@@ -529,7 +339,7 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         return DesignParameters(**kwargs)
     except ParameterError as exc:
         field_name = str(exc).split(" ", 1)[0]
-        raise ctx.error(_PARAM_PATHS.get(field_name, "design"), str(exc)) from exc
+        raise ctx.error(PARAM_PATHS.get(field_name, "design"), str(exc)) from exc
 
 
 def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Listener, head: str,
@@ -570,7 +380,7 @@ def _canonical(value: Any) -> Any:
         return {k: _canonical(v) for k, v in value.items()}
     if isinstance(value, (builtins.list, tuple)):
         return [_canonical(v) for v in value]
-    if _is_number(value):
+    if is_number(value):
         return format(float(value) + 0.0, ".12g")  # + 0.0 folds -0.0 into 0.0
     return value
 
@@ -618,8 +428,8 @@ class Preset:
         return _preset_dict(self.name, self.description, self.enclosure, self.listener, self.head, self.parameters)
 
 
-def _build(data: dict, ctx: _Context, base_dir: Path) -> Preset:
-    _check_table(data, _SCHEMA, "", ctx, partial=False)
+def _build(data: dict, ctx: Context, base_dir: Path) -> Preset:
+    check_table(data, SCHEMA, "", ctx, partial=False)
     kind = data.get("kind", "loudspeakers")
     enc = data["enclosure"]
     drivers = _build_drivers(enc, kind, ctx)
@@ -662,7 +472,7 @@ def load_dict(data: dict, source: str = "<dict>") -> Preset:
     PresetError
         Naming ``source``, the key path and what was expected.
     """
-    ctx = _Context(source)
+    ctx = Context(source)
     merged = _resolve(data, ctx, Path.cwd(), [])
     return _build(merged, ctx, Path.cwd())
 
@@ -697,7 +507,7 @@ def load(name_or_path: str | Path) -> Preset:
         path = Path(reference).expanduser()
         if not path.is_file():
             raise PresetError(f"{reference}: {_unknown_reference(reference)}")
-    ctx = _Context(str(path))
+    ctx = Context(str(path))
     data = _read_toml(path)
     if isinstance(data, dict) and "name" not in data:
         data["name"] = path.stem
