@@ -10,6 +10,7 @@ sound falls as ``1/r²``; the two are equal at the critical distance
 (``V`` in m³, ``T60`` in s; Sabine's reverberation time, ``r_c = sqrt(Q A / 16π)`` with
 ``A = 0.161 V / T60``), so the direct-to-reverberant ratio at distance ``r`` is
 ``DRR(r) = 20·log10(r_c / r)`` dB: each dB of source directivity index buys a dB of DRR.
+:func:`critical_distance_m` is the one of :mod:`soundstage.acoustics.room`, re-exported here.
 
 References
 ----------
@@ -21,78 +22,39 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ParameterError
+from ..acoustics.room import critical_distance_m
 from .metrics_bands import validate_sample_rate, validate_signals
 
 __all__ = ["direct_to_reverberant_db", "critical_distance_m", "diffuse_drr_db"]
 
-# sqrt(0.161 / (16 π)) = 0.0566: the critical-distance constant with Sabine's 0.161 s/m.
-_CRITICAL_DISTANCE_CONSTANT = 0.057
 
-
-def _positive(value, name: str, unit: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ParameterError(f"{name} must be finite and > 0 {unit}, got {value!r}")
-    return arr
-
-
-def critical_distance_m(volume_m3, t60_s, directivity_index_db=0.0):
-    """Critical distance of a source in a diffuse room (m): where direct and reverberant energy are equal.
-
-    ``r_c = 0.057 · sqrt(Q · V / T60)`` with ``Q = 10^(DI/10)``.
-
-    Parameters
-    ----------
-    volume_m3 : float or array_like
-        Room volume in m³ (> 0).
-    t60_s : float or array_like
-        Reverberation time in s (> 0).
-    directivity_index_db : float or array_like
-        Directivity index of the source toward the listener, in dB (0 for an omnidirectional source).
-
-    Returns
-    -------
-    float or np.ndarray
-        Critical distance in metres (broadcast shape of the inputs).
-
-    Examples
-    --------
-    >>> round(critical_distance_m(54.0, 0.4), 3), round(critical_distance_m(54.0, 0.4, 4.77), 3)
-    (0.662, 1.147)
-    """
-    volume = _positive(volume_m3, "volume_m3", "m³")
-    t60 = _positive(t60_s, "t60_s", "s")
-    di = np.asarray(directivity_index_db, dtype=float)
-    if not np.all(np.isfinite(di)):
-        raise ParameterError(f"directivity_index_db must be finite (dB), got {directivity_index_db!r}")
-    q = 10.0 ** (di / 10.0)
-    r_c = _CRITICAL_DISTANCE_CONSTANT * np.sqrt(q * volume / t60)
-    return float(r_c) if r_c.ndim == 0 else r_c
-
-
-def diffuse_drr_db(distance_m, volume_m3, t60_s, directivity_index_db=0.0):
+def diffuse_drr_db(distance_m: float, volume_m3: float, t60_s: float, directivity_index_db: float = 0.0) -> float:
     """Diffuse-field direct-to-reverberant ratio at a distance (dB): ``20·log10(r_c / r)``.
 
     Parameters
     ----------
-    distance_m : float or array_like
+    distance_m : float
         Source–listener distance in m (> 0).
-    volume_m3, t60_s, directivity_index_db
-        As in :func:`critical_distance_m`.
+    volume_m3 : float
+        Room volume in m³ (> 0).
+    t60_s : float
+        Reverberation time in s (> 0).
+    directivity_index_db : float
+        Directivity index of the source toward the listener in dB (0 for omnidirectional).
 
     Returns
     -------
-    float or np.ndarray
-        DRR in dB (positive inside the critical distance).
+    float
+        DRR in dB (positive inside the critical distance :func:`critical_distance_m`).
 
     Examples
     --------
     >>> round(diffuse_drr_db(2.5, 54.0, 0.4), 1), round(diffuse_drr_db(2.5, 54.0, 0.4, 4.77), 1)
     (-11.5, -6.8)
     """
-    r = _positive(distance_m, "distance_m", "m")
-    drr = 20.0 * np.log10(critical_distance_m(volume_m3, t60_s, directivity_index_db) / r)
-    return float(drr) if np.ndim(drr) == 0 else drr
+    if not (np.isfinite(distance_m) and distance_m > 0):
+        raise ParameterError(f"distance_m must be finite and > 0 m, got {distance_m!r}")
+    return float(20.0 * np.log10(critical_distance_m(volume_m3, t60_s, directivity_index_db) / distance_m))
 
 
 def direct_to_reverberant_db(impulse_response, sample_rate: float, *, direct_window_ms: float = 2.5) -> float:
