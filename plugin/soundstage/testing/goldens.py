@@ -1,0 +1,237 @@
+"""Golden files of audio regression tests: where they live, how they are stored and written.
+
+Storage format: float32 WAV
+---------------------------
+Goldens (and the obtained and residual files written on a failure) are WAV files with IEEE
+float32 samples (``soundfile`` subtype ``"FLOAT"``), not 24-bit FLAC. soundstage renders
+float32, and float32 WAV stores a float32 render losslessly, so
+
+* strict mode (:meth:`~.tolerances.Tolerance.strict`) can demand bit-exactness of the render
+  itself — a 24-bit FLAC golden quantises to steps of 2⁻²³ (≈ −138 dBFS) and would force the
+  check to compare a *quantised* obtained signal, hiding any change below one LSB;
+* a residual ``obtained − golden`` contains only the change under test, never a quantisation
+  floor, so null-test tolerances mean what they say at any level (and renders above 0 dBFS,
+  which an intermediate stage may produce, survive unclipped);
+* one format serves every file of the check, and anyone can open it.
+
+The price is size: 4 bytes per sample (a 2 s stereo 48 kHz golden is 768 kB, about twice a
+FLAC); keep regression signals short (0.5–2 s).
+
+Every write goes to a unique temporary file in the destination folder and is moved into place
+with :func:`os.replace`, so parallel workers (pytest-xdist) and interrupted runs never leave a
+half-written golden.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import ParameterError, SoundstageError
+
+__all__ = [
+    "GoldenPaths",
+    "GoldenWriteError",
+    "sanitise_basename",
+    "validate_basename",
+    "read_audio",
+    "write_audio",
+    "write_text",
+    "write_json",
+    "audio_sha256",
+    "describe_preset",
+]
+
+_BASENAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+class GoldenWriteError(SoundstageError, OSError):
+    """A golden or artefact file could not be written (read-only checkout, permissions)."""
+
+
+@dataclass(frozen=True)
+class GoldenPaths:
+    """The files of one audio regression check, all in ``directory``.
+
+    Attributes
+    ----------
+    directory : Path
+        Folder named after the test module, beside it (``tests/test_foo/``).
+    basename : str
+        File stem of this check (the sanitised test name by default).
+    """
+
+    directory: Path
+    basename: str
+
+    def _file(self, suffix: str) -> Path:
+        return self.directory / f"{self.basename}{suffix}"
+
+    @property
+    def golden(self) -> Path:
+        """The golden render, ``<basename>.wav`` (float32 WAV)."""
+        return self._file(".wav")
+
+    @property
+    def sidecar(self) -> Path:
+        """The golden's metadata, ``<basename>.json``."""
+        return self._file(".json")
+
+    @property
+    def obtained(self) -> Path:
+        """The render of a failed check, ``<basename>.obtained.wav``."""
+        return self._file(".obtained.wav")
+
+    @property
+    def residual(self) -> Path:
+        """``obtained − golden`` of a failed check, ``<basename>.residual.wav``."""
+        return self._file(".residual.wav")
+
+    @property
+    def plot(self) -> Path:
+        """Residual spectrogram and band differences of a failed check, ``<basename>.residual.png``."""
+        return self._file(".residual.png")
+
+    @property
+    def artefacts(self) -> tuple[Path, Path, Path]:
+        """The files written on a failure: obtained, residual, plot."""
+        return self.obtained, self.residual, self.plot
+
+
+def sanitise_basename(name: str) -> str:
+    """Turn a pytest item name (``test_x[sine-0.5]``) into a file stem (``test_x_sine-0.5``)."""
+    stem = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name).strip("_.")
+    return stem or "audio"
+
+
+def validate_basename(basename: str) -> str:
+    """Check a user-given file stem: letters, digits, ``_ . -``, no folders, no leading dot."""
+    if not isinstance(basename, str) or not _BASENAME.fullmatch(basename):
+        raise ParameterError(
+            f"basename must be a file stem of letters, digits, '_', '.', '-' (no folders, not "
+            f"starting with '.' or '-'), got {basename!r}"
+        )
+    return basename
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """Read a golden as ``(float32 (channels, n), sample_rate)``."""
+    import soundfile
+
+    data, sample_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return np.ascontiguousarray(data.T), int(sample_rate)
+
+
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """Write ``(channels, n)`` audio as a float32 WAV atomically (temporary file + replace).
+
+    Raises
+    ------
+    GoldenWriteError
+        If the folder cannot be created or the file cannot be written; names path and reason.
+    """
+    import soundfile
+
+    def dump(handle) -> None:
+        soundfile.write(handle, np.asarray(audio, dtype=np.float32).T, sample_rate,
+                        format="WAV", subtype="FLOAT")
+
+    _atomic_write(path, dump)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically (temporary file + replace); see :func:`write_audio`."""
+    _atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_json(path: Path, document: dict) -> None:
+    """Write a JSON document atomically, sorted keys, two-space indent."""
+    text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
+    # Lists of numbers on one line each: a band-level table stays readable in a diff.
+    text = re.sub(r"\[\s+([-+\d.eE,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    write_text(path, text + "\n")
+
+
+def _atomic_write(path: Path, dump) -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise GoldenWriteError(
+            f"cannot write {path}: {error.strerror or error} (is the checkout read-only?)"
+        ) from error
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            dump(handle)
+        os.replace(temporary, path)
+    except BaseException as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise GoldenWriteError(f"cannot write {path}: {error.strerror or error}") from error
+        raise
+
+
+def audio_sha256(audio: np.ndarray) -> str:
+    """SHA-256 of the float32 little-endian samples, channels first (the stored content)."""
+    samples = np.ascontiguousarray(audio, dtype="<f4")
+    digest = hashlib.sha256(f"{samples.shape[0]}x{samples.shape[1]}:".encode())
+    digest.update(samples.tobytes())
+    return digest.hexdigest()
+
+
+def describe_preset(preset) -> dict | None:
+    """Name and content hash of the preset a render came from, for the sidecar.
+
+    Parameters
+    ----------
+    preset : None, str, os.PathLike or object
+        A preset file path (name = file stem, hash = SHA-256 of the file), a preset name (hash
+        of the installed preset file of that name where one is found), or a preset object
+        (its ``name``; its ``content_hash`` or ``sha256`` attribute, or the hash of its
+        ``path`` file).
+
+    Returns
+    -------
+    dict or None
+        ``{"name": str, "sha256": str | None}``, or ``None`` for ``preset=None``.
+    """
+    if preset is None:
+        return None
+    if isinstance(preset, (str, os.PathLike)):
+        path = Path(preset)
+        if path.is_file():
+            return {"name": path.stem, "sha256": _file_sha256(path)}
+        return {"name": str(preset), "sha256": _installed_preset_sha256(str(preset))}
+    name = getattr(preset, "name", None) or type(preset).__name__
+    digest = getattr(preset, "content_hash", None) or getattr(preset, "sha256", None)
+    path = getattr(preset, "path", None)
+    if digest is None and isinstance(path, (str, os.PathLike)) and Path(path).is_file():
+        digest = _file_sha256(Path(path))
+    return {"name": str(name), "sha256": None if digest is None else str(digest)}
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _installed_preset_sha256(name: str) -> str | None:
+    from importlib import resources
+
+    try:
+        candidate = resources.files("soundstage.preset_files") / f"{name}.toml"
+        return hashlib.sha256(candidate.read_bytes()).hexdigest() if candidate.is_file() else None
+    except (ModuleNotFoundError, OSError, TypeError):
+        return None
