@@ -60,3 +60,11 @@ def test_band_above_nyquist_is_rejected():
         third_octave_bands(200, 100)
     with pytest.raises(ParameterError, match="n_fft"):
         band_energies(np.ones(64), FS, [1000.0], n_fft=32)
+
+
+def test_every_exported_metric_name_imports():
+    import importlib
+
+    metrics = importlib.import_module("soundstage.monitor.metrics")
+    for name in metrics.__all__:
+        assert getattr(metrics, name) is not None, name
