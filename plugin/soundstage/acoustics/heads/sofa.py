@@ -25,8 +25,10 @@ interpolated *after onset alignment*: the complex HRTFs with their own onsets re
 averaged, and the weighted mean onset is put back, so two arrivals never comb-filter.
 
 *Frequencies and distance.* HRTFs are the exact DTFT of the (Data.Delay-applied) HRIRs at the
-requested frequencies; below the lowest FFT bin ``f_s/N`` the onset-aligned spectrum is held at
-its value there, above the file's Nyquist frequency the response is zero. Measured HRTFs are
+requested frequencies, also between and below the FFT bins (so :meth:`SofaHead.response` and
+:meth:`SofaHead.impulse_responses` agree everywhere); above the file's Nyquist frequency the
+response is zero. Whatever a file holds at low frequency is kept: the MIT KEMAR set, for one,
+falls below ~150 Hz with its measurement loudspeaker. Measured HRTFs are
 far-field data: only the source's direction is used, its distance is ignored.
 """
 
@@ -196,8 +198,7 @@ class SofaHead(HeadModel):
         idx, w = self._lookup(positions)  # (Q, K)
         tau = self.onsets_s[idx]  # (Q, K, 2)
         tau_mean = np.einsum("qk,qke->qe", w, tau)  # (Q, 2)
-        f_low = fs / self.data.impulse_responses.shape[-1]
-        f_eval = np.maximum(frequencies_hz, f_low)
+        f_eval = frequencies_hz
         unique, inverse = np.unique(idx, return_inverse=True)
         spectra = _dtft(self.data.impulse_responses[unique].reshape(-1, self.data.impulse_responses.shape[-1]),
                         f_eval, fs).reshape(len(unique), 2, -1)[inverse.reshape(idx.shape)]  # (Q, K, 2, F)
@@ -245,7 +246,6 @@ class SofaHead(HeadModel):
         else:
             n_fft = 2 * n
             f = np.fft.rfftfreq(n_fft, 1.0 / fs)
-            f[0] = fs / n_fft / 8  # the DC bin is held at the lowest bin anyway
             spectrum = self._aligned_sum(flat, f, self._shift / fs)
             spectrum[..., 0] = spectrum[..., 0].real
             spectrum[..., -1] = spectrum[..., -1].real

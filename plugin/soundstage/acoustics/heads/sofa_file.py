@@ -163,10 +163,6 @@ def read_sofa(path: str | os.PathLike) -> SofaData:
     except OSError as exc:
         raise SofaError(f"{path}: not a readable SOFA (HDF5) file, or truncated: {exc}") from exc
     with h5:
-        conventions = _attr_text(h5, "SOFAConventions", "simplefreefieldhrir")
-        if conventions not in ("simplefreefieldhrir", "simplefreefieldsos", "generalfir", "simplefreefieldhrtf") \
-                and "Data.IR" not in h5:
-            raise SofaError(f"{path}: SOFAConventions {conventions!r} is not an HRIR convention")
         _, ir = _read(h5, path, "Data.IR")
         if ir.ndim != 3 or ir.shape[1] != 2 or ir.shape[0] < 1 or ir.shape[2] < 2:
             raise SofaError(f"{path}: SOFA variable 'Data.IR' must have shape (M, 2, N) with N >= 2, "
@@ -200,10 +196,10 @@ def read_sofa(path: str | os.PathLike) -> SofaData:
             ir = _apply_delay(ir, np.broadcast_to(d, (m, 2)))
 
         receivers = _read(h5, path, "ReceiverPosition", required=False)
-        if receivers is not None:
-            rec = receivers[1].reshape(receivers[1].shape[0], -1)
-            if rec.shape[0] == 2 and rec.shape[1] >= 3 and _attr_text(h5["ReceiverPosition"], "Type", "cartesian") == "cartesian" \
-                    and rec[0, 1] < rec[1, 1]:
+        if receivers is not None and receivers[1].shape[:2] == (2, 3):
+            # receiver positions are in the listener's own axes: y > 0 is the left ear
+            ears = _coordinates(h5, path, "ReceiverPosition", receivers[1], 2)
+            if ears[0, 1] < ears[1, 1]:
                 ir = ir[:, ::-1, :]
     return SofaData(path=path, impulse_responses=np.ascontiguousarray(ir), sample_rate=sample_rate,
                     source_positions_m=positions)
