@@ -82,10 +82,13 @@ class AzimuthEstimator:
 
     Notes
     -----
-    Accuracy (tests): for a rigid-sphere head, noise rendered through the head's own impulse
-    responses at azimuths off the table grid is located within 0.5° over ±60°; the estimate is
-    antisymmetric in azimuth and monotonic. For real heads and for processed (virtual) sources
-    the estimate is as good as the agreement of their cues with the table head.
+    Accuracy (measured at 44.1 and 48 kHz, 0.2 s of white noise through the head's impulse
+    responses): a rigid-sphere table locates rigid-sphere sources at 2 m within 0.15° from −85°
+    to +85° (off-grid angles), and sources at 1 m (near field, table at 2 m) within 1.3° over
+    ±60°; the estimate is antisymmetric and monotonic. Across heads the cue mismatch dominates:
+    the sphere's table places measured-KEMAR sources at 28.0° / 40.0° / 53.3° for 30° / 45° / 60°
+    (KEMAR's ITD is smaller than the sphere's). Processed (virtual) sources are located as well as
+    their cues agree with the table head's.
     """
 
     def __init__(
