@@ -8,8 +8,9 @@ minimum-effort problem with the constraints
 
 where ``a(φ)`` holds the drivers' far-field responses (crossovers included) in the direction
 ``φ`` seen from the enclosure, and ``p_c`` is the plain centre feed. A white-noise-gain
-constraint caps the effort ``||X w||² / ||X p_c||²``: the regularisation is raised until it
-holds. Outside the band (with a raised-cosine transition of ``transition_octaves`` in
+constraint caps the effort ``||X w||² / ||X p_c||²``: where the exact solution exceeds it, the
+weights are blended toward the plain feed (which keeps the on-axis response exact) just enough
+to meet it, so an array that cannot form the nulls degrades gracefully to the plain feed. Outside the band (with a raised-cosine transition of ``transition_octaves`` in
 log-frequency) the centre is the plain feed.
 
 References
@@ -85,24 +86,23 @@ def design_centre_beam(
     on_axis = np.einsum("nf,n->f", eff_axis, plain_centre)
     targets = np.concatenate([on_axis[None], np.zeros((eff_nulls.shape[0], on_axis.size))], axis=0)
     row_weights = np.ones(rows.shape[0])
+    row_weights[0] = 1e4  # the on-axis constraint is hard; nulls give way when rows outnumber drivers
     plain_effort = np.sum(np.abs(x_active * plain_centre[:, None]) ** 2, axis=0)
     max_effort = plain_effort * 10 ** (max_effort_db / 10)
 
-    beam = None
-    for relative_reg in np.logspace(-8, 2, 21):
-        trial = weighted_least_norm(rows, targets, row_weights, relative_regularization=relative_reg)
-        effort = np.sum(np.abs(x_active * trial) ** 2, axis=0)
-        if beam is None:
-            beam = trial
-            done = effort <= max_effort
-        else:
-            take = ~done & (effort <= max_effort)
-            beam[:, take] = trial[:, take]
-            done |= take
-        if np.all(done):
-            break
-    if not np.all(done):  # not even heavy regularisation meets the cap: fall back to plain there
-        beam[:, ~done] = plain_centre[:, None]
+    exact = weighted_least_norm(rows, targets, row_weights)
+    # Blend toward the plain feed, w(β) = β p + (1 − β) w_x: the on-axis response stays exact for
+    # every β, and the effort ||X w(β)||² is a quadratic in β: take the smallest β meeting the cap.
+    a = x_active * exact
+    b = x_active * (plain_centre[:, None] - exact)
+    qa = np.sum(np.abs(b) ** 2, axis=0)
+    qb = 2 * np.sum(np.real(a * b.conj()), axis=0)
+    qc = np.sum(np.abs(a) ** 2, axis=0) - max_effort
+    disc = np.maximum(qb**2 - 4 * qa * qc, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smallest = np.where(qa > 1e-30, (-qb - np.sqrt(disc)) / (2 * qa), 0.0)
+    blend = np.where(qc <= 0, 0.0, np.clip(smallest, 0.0, 1.0))
+    beam = blend * plain_centre[:, None] + (1 - blend) * exact
     weights = plain.copy()
     weights[:, active] = window[active] * beam + (1 - window[active]) * plain_centre[:, None]
     return crossover * weights

@@ -41,6 +41,10 @@ _UPMIX_EDGES = {1: (), 2: (1000.0,), 3: (400.0, 2500.0), 4: (250.0, 1000.0, 4000
                 8: (100.0, 220.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)}
 
 
+#: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
+_GAIN_MARGIN_DB = 0.25
+
+
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
     """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 4× the next power of two;
     the DC bin is replaced by a quarter of the first bin (models are undefined at 0 Hz)."""
@@ -161,7 +165,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             for s in (-1.0, 1.0)
         )
     sides = design_cancellation(
-        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db, f,
+        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _GAIN_MARGIN_DB, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
         region_plants=region, cancel=cancel,
     )

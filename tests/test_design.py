@@ -1,0 +1,165 @@
+"""Filter design against the oracles of notes/oracles.md, on the model the design used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundstage import DesignError, presets
+from soundstage.acoustics.geometry import Driver, Enclosure, Listener
+from soundstage.acoustics.heads import make_head
+from soundstage.design import DesignParameters, TargetCurve, design_filterset, design_report
+from soundstage.design.designer import _plant
+
+SAMPLE_RATES = (44100.0, 48000.0, 96000.0)
+
+
+def _design(name, sample_rate=48000.0, **changes):
+    preset = presets.load(name)
+    parameters = preset.parameters.replace(**changes) if changes else preset.parameters
+    return design_filterset(preset.enclosure, preset.listener, parameters, sample_rate)
+
+
+def _two_driver_plant(f):
+    enclosure = Enclosure("pair", (
+        Driver("l", (0, 0.085, 0), (-1, 0, 0), 0.02, "monopole", plain_feed=(1, 0)),
+        Driver("r", (0, -0.085, 0), (-1, 0, 0), 0.02, "monopole", plain_feed=(0, 1)),
+    ))
+    return _plant(enclosure, Listener(2.5), f, make_head("sphere"))
+
+
+# ---------------------------------------------------------------- algebraic identities
+def test_rtf_identity_of_the_inverse():
+    """H⁻¹·diag(H) = (1 − R₁₂R₂₁)⁻¹ [[1, −R₁₂], [−R₂₁, 1]] with R₂₁ = H₂₁/H₁₁, R₁₂ = H₁₂/H₂₂."""
+    f = np.geomspace(100, 10000, 50)
+    h = np.moveaxis(_two_driver_plant(f), -1, 0)  # (F, 2, 2) ears × drivers
+    lhs = np.linalg.inv(h) @ (np.eye(2) * np.diagonal(h, axis1=1, axis2=2)[:, None, :])
+    r21 = h[:, 1, 0] / h[:, 0, 0]
+    r12 = h[:, 0, 1] / h[:, 1, 1]
+    rhs = np.stack([np.stack([np.ones_like(r12), -r12], -1), np.stack([-r21, np.ones_like(r21)], -1)], 1)
+    rhs = rhs / (1 - r12 * r21)[:, None, None]
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5, 0.1, 0.01])
+def test_partial_cancellation_closed_form(rho):
+    """C(ρ) = ρI + (1−ρ)H⁻¹diag(H): χ = χ₀/ρ and the ipsilateral ear is unchanged."""
+    f = np.geomspace(200, 8000, 40)
+    h = np.moveaxis(_two_driver_plant(f), -1, 0)
+    diag = np.eye(2) * np.diagonal(h, axis1=1, axis2=2)[:, None, :]
+    c = rho * np.eye(2) + (1 - rho) * (np.linalg.inv(h) @ diag)
+    ears = h @ c
+    chi0 = np.abs(h[:, 0, 0] / h[:, 1, 0])
+    chi = np.abs(ears[:, 0, 0] / ears[:, 1, 0])
+    np.testing.assert_allclose(chi, chi0 / rho, rtol=1e-8)
+    np.testing.assert_allclose(ears[:, 0, 0], h[:, 0, 0], rtol=1e-9)
+
+
+# ---------------------------------------------------------------- the reference pair
+@pytest.mark.parametrize("sample_rate", SAMPLE_RATES)
+def test_reference_pair_reduces_to_identity(sample_rate):
+    """A device that *is* the ±30° pair: virtualizer + CTC are the identity (≤ −60 dB)."""
+    fs = _design("stereo-pair", sample_rate)
+    ideal = np.zeros(fs.fir.shape)
+    ideal[0, 0, fs.latency_samples] = 1.0
+    ideal[1, 1, fs.latency_samples] = 1.0
+    ideal[2, :, fs.latency_samples] = 1.0  # the centre goes back to both drivers (L' + C = L)
+    error_db = 10 * np.log10(np.sum((fs.fir - ideal) ** 2) / np.sum(ideal**2))
+    assert error_db <= -60.0
+
+
+# ---------------------------------------------------------------- cancellation to target
+@pytest.mark.parametrize("sample_rate", SAMPLE_RATES)
+@pytest.mark.parametrize("name", ["compact-speaker", "stereo-dipole"])
+def test_separation_meets_target_under_gain_cap(name, sample_rate):
+    fs = _design(name, sample_rate, bypass=frozenset({"virtualizer"}))
+    f = fs.design_frequencies_hz
+    pick = (f >= 150) & (f <= min(16000, 0.4 * sample_rate))
+    grid = f[pick][:: max(1, pick.sum() // 300)]
+    report = design_report(fs, frequencies_hz=grid)
+    reachable = np.stack([np.interp(grid, f, fs.diagnostics["reachable"][s].astype(float)) > 0.999 for s in (0, 1)])
+    natural = np.stack([np.interp(grid, f, fs.diagnostics["natural_separation_db"][s]) for s in (0, 1)])
+    wanted = reachable & (natural < report.target_db - 1.0)
+    assert wanted.sum() > 0.3 * wanted.size, "the target should be reachable over much of the band"
+    error = (report.separation_db - report.target_db)[wanted]
+    assert np.max(np.abs(error)) <= 1.0, f"χ misses the target by up to {np.max(np.abs(error)):.2f} dB"
+    assert report.driver_gain_db[:, :2].max() <= fs.parameters.max_gain_db
+
+
+@pytest.mark.parametrize("sample_rate", SAMPLE_RATES)
+@pytest.mark.parametrize("name", ["compact-speaker", "stereo-dipole", "laptop"])
+def test_ipsilateral_ear_uncoloured(name, sample_rate):
+    """RTF form: the ipsilateral ear hears the plain feed's own response, ±1 dB, 100 Hz–16 kHz."""
+    fs = _design(name, sample_rate)
+    report = design_report(fs, frequencies_hz=np.geomspace(100, min(16000, 0.4 * sample_rate), 200))
+    assert np.max(np.abs(report.ipsilateral_deviation_db)) <= 1.0
+
+
+def test_virtualized_contralateral_follows_reference():
+    """Where cancellation is full (ρ ≈ 0) the contralateral ear gets the ±30° pair's own
+    interaural level difference."""
+    fs = _design("stereo-dipole")
+    f = fs.design_frequencies_hz
+    full = (fs.diagnostics["rho"][0] < 1e-3) & (f > 500) & (f < 8000)
+    grid = f[full][::10]
+    report = design_report(fs, frequencies_hz=grid)
+    np.testing.assert_allclose(report.interaural_db[0], report.reference_interaural_db, atol=1.0)
+
+
+# ---------------------------------------------------------------- centre beam
+def _cardioid_pair():
+    """Two drivers 4 cm apart along the listener axis: an end-fire pair that can form a dipole."""
+    return Enclosure("endfire", (
+        Driver("front", (-0.02, 0, 0), (-1, 0, 0), 0.01, "monopole", plain_feed=(0.5, 0.5)),
+        Driver("back", (0.02, 0, 0), (1, 0, 0), 0.01, "monopole", plain_feed=(0.5, 0.5)),
+    ))
+
+
+def test_beam_on_axis_nulls_and_main_lobe():
+    parameters = DesignParameters(beam_band_hz=(700.0, 4000.0), beam_max_effort_db=25.0,
+                                  bypass=frozenset({"ctc"}))
+    fs = design_filterset(_cardioid_pair(), Listener(2.0), parameters, 48000.0)
+    grid = np.geomspace(800, 3500, 30)
+    report = design_report(fs, frequencies_hz=grid, beam_azimuths_deg=np.array([-90, -45, 0, 45, 90.0]))
+    np.testing.assert_allclose(report.beam_at(0), 0.0, atol=0.5)
+    assert report.beam_at(90).max() <= -20 and report.beam_at(-90).max() <= -20
+    for az in (45, -45):
+        assert np.all((report.beam_at(az) <= -1.5) & (report.beam_at(az) >= -6.0))
+
+
+# ---------------------------------------------------------------- impossible requests
+def test_single_driver_cannot_cancel_crosstalk():
+    mono = Enclosure("mono", (Driver("only", (-0.05, 0, 0), (-1, 0, 0), 0.03, "monopole"),))
+    with pytest.raises(DesignError, match="one driver.*bypass the 'ctc'"):
+        design_filterset(mono, Listener(2.0), DesignParameters(beam=False), 48000.0)
+    fs = design_filterset(mono, Listener(2.0), DesignParameters(beam=False, bypass=frozenset({"ctc"})), 48000.0)
+    assert np.all(np.isfinite(fs.fir))
+
+
+def test_unreachable_target_falls_back_gracefully():
+    """A 40 dB target with a 3 dB gain cap cannot be met: finite filters within the cap."""
+    target = TargetCurve((100.0, 20000.0), (40.0, 40.0))
+    fs = _design("compact-speaker", target=target, max_gain_db=3.0, bypass=frozenset({"virtualizer"}))
+    assert np.all(np.isfinite(fs.fir))
+    report = design_report(fs, frequencies_hz=np.geomspace(100, 16000, 100))
+    assert report.driver_gain_db[:, :2].max() <= 3.0
+    assert not fs.diagnostics["reachable"].all()
+
+
+def test_nulls_the_array_cannot_form_fall_back_to_plain_feed():
+    """Two side-by-side drivers cannot null ±90° at low frequency within the effort cap."""
+    fs = _design("compact-speaker", beam=True, beam_band_hz=(100.0, 400.0), beam_max_effort_db=3.0)
+    assert np.all(np.isfinite(fs.fir))
+    report = design_report(fs, frequencies_hz=np.geomspace(120, 350, 20),
+                           beam_azimuths_deg=np.array([-90.0, 0.0, 90.0]))
+    plain = design_report(_design("compact-speaker", beam=False), frequencies_hz=report.frequencies_hz)
+    # The on-axis (listener) response of the centre is kept: the same ear responses as the plain feed.
+    np.testing.assert_allclose(np.abs(report.ears[:, 2]), np.abs(plain.ears[:, 2]), rtol=0.06)
+
+
+def test_design_is_cached_per_sample_rate():
+    a = _design("compact-speaker", 48000.0)
+    b = _design("compact-speaker", 48000.0)
+    c = _design("compact-speaker", 44100.0)
+    assert a is b and a is not c
+    assert a.fir.flags.writeable is False
