@@ -228,6 +228,14 @@ def test_bad_arguments(sofa_path):
         head.response(at([0.0]), [0.0])
 
 
+def test_uniform_grid_fast_path_equals_pointwise_evaluation(sofa_path):
+    head = SofaHead(sofa_path, interpolation="linear")
+    grid = np.r_[1.0, np.linspace(50.0, 20000.0, 300)]  # the chirp-z path
+    pos = at([25.0, -140.0])
+    pointwise = np.stack([head.response(pos, [f])[..., 0] for f in grid[::37]], axis=-1)
+    np.testing.assert_allclose(head.response(pos, grid)[..., ::37], pointwise, rtol=1e-7, atol=1e-9)
+
+
 def test_zero_above_the_files_nyquist(sofa_path):
     h = SofaHead(sofa_path).response(at([20.0]), [1000.0, 23000.0])
     assert np.all(h[..., 1] == 0) and np.all(np.abs(h[..., 0]) > 0.5)

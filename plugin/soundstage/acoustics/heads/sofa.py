@@ -39,7 +39,7 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
-from scipy.signal import resample_poly
+from scipy.signal import CZT, resample_poly
 from scipy.spatial import ConvexHull, QhullError
 
 from ..._errors import ParameterError, SofaError
@@ -71,10 +71,27 @@ def _onsets_s(ir: np.ndarray, sample_rate: float) -> np.ndarray:
 
 
 def _dtft(ir: np.ndarray, frequencies_hz: np.ndarray, sample_rate: float) -> np.ndarray:
-    """DTFT of ``ir`` ``(K, N)`` at ``frequencies_hz`` ``(F,)`` → ``(K, F)`` complex."""
-    n = np.arange(ir.shape[-1])
-    kernel = np.exp(-2j * np.pi * np.outer(n, frequencies_hz / sample_rate))
-    return ir @ kernel
+    """Exact DTFT of ``ir`` ``(K, N)`` at ``frequencies_hz`` ``(F,)`` → ``(K, F)`` complex.
+
+    A grid uniformly spaced from its second point on goes through the chirp z-transform
+    (:class:`scipy.signal.CZT`, O((N+F) log(N+F))); any other set of frequencies is evaluated
+    directly in blocks.
+    """
+    f = np.asarray(frequencies_hz, dtype=float)
+    n = ir.shape[-1]
+    if f.size >= 64:
+        step = np.diff(f[1:])
+        if step[0] != 0 and np.allclose(step, step[0], rtol=1e-9, atol=0):
+            # uniform from the second frequency on (an rFFT grid whose DC bin was moved is common)
+            czt = CZT(n, f.size - 1, w=np.exp(-2j * np.pi * step[0] / sample_rate),
+                      a=np.exp(2j * np.pi * f[1] / sample_rate))
+            return np.concatenate([_dtft(ir, f[:1], sample_rate), czt(ir, axis=-1)], axis=-1)
+    out = np.empty((ir.shape[0], f.size), dtype=complex)
+    taps = np.arange(n)
+    for start in range(0, f.size, 2048):
+        block = f[start:start + 2048]
+        out[:, start:start + block.size] = ir @ np.exp(-2j * np.pi * np.outer(taps, block / sample_rate))
+    return out
 
 
 class _DirectionWeights:
