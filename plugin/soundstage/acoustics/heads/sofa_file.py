@@ -95,7 +95,8 @@ def _coordinates(h5, path: Path, name: str, data: np.ndarray, m: int) -> np.ndar
             raise SofaError(f"{path}: SOFA variable {name!r} is cartesian with units {units}; expected metre")
         xyz = data
     elif kind == "spherical":
-        if units and (units[0] not in ("degree", "degrees", "deg") or units[1:2] not in ([], ["degree"], ["degrees"], ["deg"])):
+        degrees = ("degree", "degrees", "deg")
+        if any(u not in degrees for u in units[:2]):
             raise SofaError(f"{path}: SOFA variable {name!r} is spherical with units {units}; "
                             "expected 'degree, degree, metre'")
         xyz = spherical_to_cartesian(data[:, 0], data[:, 1], data[:, 2])
