@@ -172,3 +172,10 @@ def test_bad_input():
         plant_impulse_responses(_pair(), Listener(), 0, 512)
     with pytest.raises(ParameterError, match="head must be one of"):
         plant_response(_pair(), Listener(), [1000.0], head="cardboard")
+
+
+def test_every_public_acoustics_name_imports():
+    import soundstage.acoustics as acoustics
+
+    for name in acoustics.__all__:
+        assert getattr(acoustics, name) is not None, name
