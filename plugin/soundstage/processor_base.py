@@ -273,6 +273,8 @@ class StreamingProcessor(abc.ABC):
     def _run(self, block: np.ndarray, max_block_size: int) -> np.ndarray:
         """Raw-stream ``block`` through ``process_block`` in chunks of ``max_block_size``."""
         n = block.shape[1]
+        if n == 0:
+            return np.zeros((self.output_channels(block.shape[0]), 0), dtype=np.float32)
         if n <= max_block_size:
             return np.asarray(self.process_block(block), dtype=np.float32)
         parts = [
@@ -283,8 +285,8 @@ class StreamingProcessor(abc.ABC):
 
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         self._stream = None
-        self._reset_state()
         self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
+        self._reset_state()
         latency = self.latency_samples
         out = self._run(block, buffer_size)
         if latency:
@@ -297,8 +299,8 @@ class StreamingProcessor(abc.ABC):
     ) -> np.ndarray:
         stream = self._stream
         if stream is None:
-            self._reset_state()
             self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
+            self._reset_state()
             stream = _Stream(sample_rate, block.shape[0], buffer_size, self.latency_samples, layout)
             self._stream = stream
         stream.layout = layout

@@ -1,0 +1,181 @@
+"""Stream an audio file through a processor into another file, in constant memory.
+
+Reading and writing go through ``pedalboard.io.AudioFile``; the output is written to a
+temporary file in the destination directory and moved into place with ``os.replace`` only
+when everything succeeded, so a failed or interrupted render never leaves a truncated file
+behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pedalboard.io import AudioFile
+
+from ._convention import check_buffer_size
+from ._errors import ParameterError
+
+__all__ = ["FileStreamStats", "stream_file"]
+
+#: Default bit depth per output extension (float WAV/AIFF keep levels above full scale).
+_DEFAULT_BIT_DEPTH = {".wav": 32, ".aif": 32, ".aiff": 32, ".flac": 24}
+
+
+@dataclass(frozen=True)
+class FileStreamStats:
+    """What :func:`stream_file` did.
+
+    Attributes
+    ----------
+    frames : int
+        Samples per channel written (equal to the input's).
+    sample_rate : float
+        Sample rate of both files in Hz.
+    num_input_channels, num_output_channels : int
+        Channel counts read and written.
+    elapsed_s : float
+        Wall-clock time of the render in seconds.
+    """
+
+    frames: int
+    sample_rate: float
+    num_input_channels: int
+    num_output_channels: int
+    elapsed_s: float
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of audio rendered per second of wall-clock time."""
+        return (self.frames / self.sample_rate) / max(self.elapsed_s, 1e-9)
+
+
+def _as_streaming(processor):
+    """A processor with ``flush()``: native pedalboard plugins are wrapped in a Board."""
+    if callable(getattr(processor, "flush", None)):
+        return processor
+    from .board import Board
+
+    return Board([processor])
+
+
+def stream_file(
+    processor,
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    buffer_size: int = 8192,
+    overwrite: bool = False,
+    progress: bool = True,
+    bit_depth: int | None = None,
+) -> FileStreamStats:
+    """Process ``in_path`` into ``out_path`` chunk by chunk, time-aligned and the same length.
+
+    Parameters
+    ----------
+    processor : StreamingProcessor, Board or native pedalboard plugin
+        Anything with pedalboard's ``process(..., reset=False)`` and ``flush()``
+        (a native plugin is wrapped in a :class:`soundstage.Board`). It is reset first.
+    in_path, out_path : str or os.PathLike
+        Files readable / writable by ``pedalboard.io.AudioFile`` (format from the extension).
+    buffer_size : int
+        Samples read and processed per step (>= 1); memory use is proportional to it.
+    overwrite : bool
+        Replace ``out_path`` if it exists. Otherwise an existing file is an error.
+    progress : bool
+        Show a tqdm progress bar on stderr with the speed in multiples of real time.
+    bit_depth : int, optional
+        Output bit depth; default 32-bit float for WAV/AIFF, 24 for FLAC, 16 otherwise.
+
+    Returns
+    -------
+    FileStreamStats
+
+    Raises
+    ------
+    ParameterError
+        ``in_path`` missing, ``out_path`` existing without ``overwrite``, ``in_path`` and
+        ``out_path`` the same file, or a bad ``buffer_size``.
+    """
+    buffer_size = check_buffer_size(buffer_size)
+    in_path, out_path = Path(in_path), Path(out_path)
+    if not in_path.is_file():
+        raise ParameterError(f"in_path {str(in_path)!r} does not exist or is not a file")
+    if out_path.exists():
+        if out_path.resolve() == in_path.resolve():
+            raise ParameterError(f"out_path {str(out_path)!r} is the input file itself")
+        if not overwrite:
+            raise ParameterError(
+                f"out_path {str(out_path)!r} already exists; pass overwrite=True to replace it"
+            )
+    if not out_path.parent.is_dir():
+        raise ParameterError(f"the directory of out_path {str(out_path)!r} does not exist")
+    processor = _as_streaming(processor)
+    suffix = out_path.suffix.lower()
+    depth = bit_depth if bit_depth is not None else _DEFAULT_BIT_DEPTH.get(suffix, 16)
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=suffix, dir=out_path.parent)
+    os.close(fd)
+    start = time.perf_counter()
+    try:
+        with AudioFile(str(in_path)) as reader:
+            sample_rate, channels, frames = reader.samplerate, reader.num_channels, reader.frames
+            out_channels = processor.output_channels(channels)
+            processor.reset()
+            # A zero-length call fixes the layout memory to channels-first before any data.
+            processor.process(np.zeros((channels, 0), np.float32), sample_rate, buffer_size, False)
+            bar = _progress_bar(frames / sample_rate, str(in_path.name), progress)
+            with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as writer:
+                written = 0
+                while reader.tell() < frames:
+                    chunk = reader.read(buffer_size)
+                    if chunk.shape[1] == 0:
+                        break
+                    out = processor.process(chunk, sample_rate, buffer_size, False)
+                    written += _write(writer, out)
+                    bar.update(chunk.shape[1] / sample_rate)
+                    bar.set_postfix_str(_speed(reader.tell(), sample_rate, start))
+                written += _write(writer, processor.flush())
+            bar.close()
+        if written != frames:
+            raise RuntimeError(f"internal: wrote {written} frames for {frames} read")
+        os.replace(tmp_name, out_path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+        raise
+    return FileStreamStats(frames, sample_rate, channels, out_channels, time.perf_counter() - start)
+
+
+def _write(writer, block: np.ndarray) -> int:
+    if block.ndim == 1:
+        block = block[np.newaxis, :]
+    if block.shape[0] == block.shape[1] > 1:
+        # pedalboard's writer cannot tell the layout of a square block; split it (the channel
+        # count it was opened with resolves any non-square shape).
+        writer.write(np.ascontiguousarray(block[:, :1]))
+        writer.write(np.ascontiguousarray(block[:, 1:]))
+    elif block.shape[1]:
+        writer.write(block)
+    return block.shape[1]
+
+
+def _speed(frames_done: int, sample_rate: float, start: float) -> str:
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    return f"{frames_done / sample_rate / elapsed:.1f}× real time"
+
+
+def _progress_bar(total_s: float, name: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=round(total_s, 3),
+        desc=name,
+        unit="s",
+        disable=not enabled,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}{postfix}]",
+    )
