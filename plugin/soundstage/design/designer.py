@@ -1,6 +1,6 @@
 """``design_filterset``: enclosure + listener + parameters + sample rate → :class:`FilterSet`.
 
-The design works in the frequency domain on a grid four times finer than the FIR length, from
+The design works in the frequency domain on a grid at least twice as fine as the FIR length, from
 the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 
 1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path;
@@ -46,9 +46,9 @@ _GAIN_MARGIN_DB = 0.25
 
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
-    """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 4× the next power of two;
+    """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 2× the next power of two;
     the DC bin is replaced by a quarter of the first bin (models are undefined at 0 Hz)."""
-    n_fft = 4 * (1 << int(np.ceil(np.log2(num_taps))))
+    n_fft = 2 * (1 << int(np.ceil(np.log2(num_taps))))
     f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     f[0] = f[1] / 4
     return f
