@@ -109,6 +109,11 @@ def critical_distance_m(volume_m3: float, t60_s: float, directivity_index_db: fl
 
     The diffuse-field direct-to-reverberant ratio at distance ``r`` is ``20 log10(r_c / r)``.
     For 54 m³ and 0.4 s: 0.662 m omnidirectional, 1.147 m with a 4.77 dB directivity index.
+
+    Examples
+    --------
+    >>> round(critical_distance_m(54.0, 0.4), 3), round(critical_distance_m(54.0, 0.4, 4.77), 3)
+    (0.662, 1.147)
     """
     if not (np.isfinite(volume_m3) and volume_m3 > 0):
         raise ParameterError(f"volume_m3 must be > 0, got {volume_m3!r}")
@@ -250,7 +255,11 @@ def room_by_name(name: str) -> Room | None:
 
 def image_source_count(max_order: int) -> int:
     """Number of image sources up to ``max_order``, the source itself included:
-    ``(4N³ + 6N² + 8N + 3) / 3``."""
+    ``(4N³ + 6N² + 8N + 3) / 3``.
+
+    >>> [image_source_count(n) for n in (1, 2, 3, 10)]
+    [7, 25, 63, 1561]
+    """
     n = int(max_order)
     return (4 * n**3 + 6 * n**2 + 8 * n + 3) // 3
 

@@ -20,7 +20,9 @@ both tabulated on the rFFT grid of a short block of :data:`block_length` samples
 ``irfft`` of the product times ``exp(−jω(δ + P))``: its fractional delay ``δ`` is applied
 exactly in the frequency domain (a band-limited delay) after a pre-delay ``P`` of a quarter
 block that leaves room for acausal parts; the block is then added at its whole-sample delay with
-one ``np.bincount`` scatter.
+one ``np.bincount`` scatter. Head responses longer than the block (measured HRIRs have
+low-level tails of several ms) are time-aliased into it; the reflections are approximate in that
+respect, the direct sound is not.
 
 *Early / late* — ``early`` holds the reflections that arrive within ``early_ms`` (80 ms) of their
 driver's direct sound, ``late`` all later ones plus the statistical tail.
