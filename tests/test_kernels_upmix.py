@@ -1,0 +1,139 @@
+"""CentreExtractor: the projection-upmix oracles (notes/oracles.md "Upmix") and a float64 reference."""
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from soundstage._errors import AudioFormatError, ParameterError
+from soundstage._kernels.upmix import CentreExtractor
+
+FS = 48000
+EDGES = [200.0, 1000.0, 4000.0]
+
+
+def db(energy_ratio):
+    return 10 * np.log10(max(energy_ratio, 1e-30))  # exact silence counts as -300 dB
+
+
+def reference(x, edges, fs, time_constant_ms=40.0, strength=1.0):
+    """Vectorised float64 statement of the algorithm: complementary bands, one-pole averages."""
+    x = x.astype(np.float64)
+    m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])
+    alpha = 1 - np.exp(-1 / (time_constant_ms * 1e-3 * fs))
+    smooth = lambda v: ss.lfilter([alpha], [1, -(1 - alpha)], v)  # P += alpha (v - P)
+    rm, rs, proj = m, s, 0.0
+    bands = []
+    for edge in edges:
+        sos = ss.butter(2, edge, fs=fs, output="sos")
+        bm, bs = ss.sosfilt(sos, rm), ss.sosfilt(sos, rs)
+        bands.append((bm, bs))
+        rm, rs = rm - bm, rs - bs
+    bands.append((rm, rs))
+    for bm, bs in bands:
+        gamma = smooth(bm * bs) / (smooth(bs * bs) + 1e-4 * smooth(bm * bm) + 1e-12)
+        proj = proj + gamma * bs
+    c = strength * (m - proj)
+    return np.stack([x[0] - c, x[1] - c, c])
+
+
+@pytest.mark.parametrize(("edges", "strength"), [(EDGES, 1.0), ([], 0.7)])
+def test_matches_float64_reference(edges, strength):
+    x = np.random.default_rng(0).standard_normal((2, 6000)).astype(np.float32) * 0.3
+    x[1] += 0.5 * x[0]  # partially correlated
+    y = CentreExtractor(edges, FS, strength=strength).process(x)
+    np.testing.assert_allclose(y, reference(x, edges, FS, strength=strength), rtol=0, atol=2e-6)
+
+
+def test_lossless_when_summed_back():
+    x = np.random.default_rng(1).standard_normal((2, 20000)).astype(np.float32)
+    y = CentreExtractor(EDGES, FS).process(x)
+    assert np.max(np.abs(y[0] + y[2] - x[0])) <= 1e-6 * max(1.0, np.abs(x).max())
+    assert np.max(np.abs(y[1] + y[2] - x[1])) <= 1e-6 * max(1.0, np.abs(x).max())
+
+
+@pytest.mark.parametrize("pan", [-1.0, -0.6, -0.3, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize("edges", [EDGES, []])
+def test_single_panned_source_gives_no_centre(pan, edges):
+    source = np.random.default_rng(2).standard_normal(FS).astype(np.float32)
+    theta = (pan + 1) * np.pi / 4  # constant-power pan law, pan = +-1 hard left/right
+    x = np.stack([np.cos(theta) * source, np.sin(theta) * source]).astype(np.float32)
+    y = CentreExtractor(edges, FS).process(x)
+    settled = int(0.3 * FS)
+    assert db(np.sum(y[2, settled:] ** 2) / np.sum(x[:, settled:] ** 2)) <= -30.0
+
+
+def test_centred_source_is_all_centre():
+    source = np.random.default_rng(3).standard_normal(FS).astype(np.float32)
+    x = np.stack([source, source])
+    y = CentreExtractor(EDGES, FS).process(x)
+    settled = int(0.3 * FS)
+    mid = 0.5 * (x[0] + x[1])
+    assert db(np.sum(y[:2, settled:] ** 2) / np.sum(x[:, settled:] ** 2)) <= -40.0
+    np.testing.assert_allclose(y[2], mid, atol=1e-6)
+
+
+def test_centre_of_a_mixture_follows_the_centred_source():
+    rng = np.random.default_rng(4)
+    centred, left = rng.standard_normal((2, 2 * FS)).astype(np.float32)
+    x = np.stack([centred + left, centred]).astype(np.float32)
+    y = CentreExtractor(EDGES, FS).process(x)
+    settled = int(0.3 * FS)
+    c = y[2, settled:]
+    corr = lambda a, b: np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b))
+    assert corr(c, centred[settled:]) >= 0.9
+    assert abs(corr(c, left[settled:])) <= 0.2
+
+
+def test_strength_scales_the_centre():
+    x = np.random.default_rng(5).standard_normal((2, 3000)).astype(np.float32)
+    full = CentreExtractor(EDGES, FS).process(x)
+    none = CentreExtractor(EDGES, FS, strength=0.0).process(x)
+    assert np.all(none[2] == 0.0) and np.array_equal(none[:2], x)
+    half = CentreExtractor(EDGES, FS, strength=0.5).process(x)
+    np.testing.assert_allclose(half[2], 0.5 * full[2], atol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(1, 65536), min_size=1, max_size=8), st.integers(0, 2**31))
+def test_streaming_is_bitwise_one_call(sizes, seed):
+    if sum(sizes) > 60_000:
+        sizes = [s for s in sizes if s <= 20_000][:3] or [1]
+    x = np.random.default_rng(seed).standard_normal((2, sum(sizes))).astype(np.float32)
+    whole = CentreExtractor(EDGES, FS).process(x)
+    extractor = CentreExtractor(EDGES, FS)
+    edges = np.cumsum([0] + sizes)
+    parts = [extractor.process(np.ascontiguousarray(x[:, a:b])) for a, b in zip(edges[:-1], edges[1:])]
+    assert np.array_equal(np.concatenate(parts, axis=1), whole)
+    extractor.reset()
+    assert np.array_equal(extractor.process(x), whole)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (([1000.0, 500.0], FS), {}, r"band_edges_hz must be strictly increasing"),
+        (([30000.0], FS), {}, r"band_edges_hz must lie in \(0, sample_rate/2"),
+        (([np.nan], FS), {}, r"band_edges_hz contains NaN or Inf"),
+        (([], 0.0), {}, r"sample_rate must be a finite number > 0"),
+        (([], FS), {"time_constant_ms": 0.0}, r"time_constant_ms must be > 0"),
+        (([], FS), {"strength": 1.5}, r"strength must lie in \[0, 1\]"),
+    ],
+)
+def test_bad_construction(args, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        CentreExtractor(*args, **kwargs)
+
+
+def test_bad_audio():
+    extractor = CentreExtractor(EDGES, FS)
+    assert extractor.num_bands == 4 and extractor.latency_samples == 0
+    with pytest.raises(AudioFormatError, match=r"x must have dtype float32, got float64"):
+        extractor.process(np.zeros((2, 8)))
+    with pytest.raises(ParameterError, match=r"x must have 2 channels"):
+        extractor.process(np.zeros((3, 8), np.float32))
+    with pytest.raises(ParameterError, match=r"out must have 3 channels"):
+        extractor.process_into(np.zeros((2, 8), np.float32), np.zeros((2, 8), np.float32))
+    with pytest.raises(AudioFormatError, match=r"out must be C-contiguous"):
+        extractor.process_into(np.zeros((2, 8), np.float32), np.zeros((8, 3), np.float32).T)
