@@ -186,7 +186,9 @@ class _OfflineOneShot(StreamingProcessor):
         return self._offline_raw(padded, buffer_size)[:, latency:]
 
     def _before_processing(self, sample_rate: float, num_channels: int, reset: bool) -> None:
-        if self._stream is not None and self._structure_changed():
+        if self._stream is not None:
+            if not self._structure_changed():
+                return  # a running stream of an unchanged Board was checked when it started
             self._stream = None  # an item changed: the running stream ends
         if reset:
             return
