@@ -1,0 +1,202 @@
+"""Throughput of the soundstage kernels against their scipy/numpy equivalents, same process.
+
+Prints one table: for each kernel and block size, × real time at 48 kHz (seconds of audio per
+second of compute, one core) for the kernel and for its reference, and their ratio. Ratios are
+what to compare across runs: the machine is shared and absolute figures vary 5–30 %.
+
+Workloads (the studio-class smart speaker chain, see notes/performance.md):
+
+* biquads: 8 channels × 4 sections; reference ``scipy.signal.sosfilt`` per channel per block
+  with saved ``zi`` (the filters differ per channel).
+* MIMO FIR 3 × 5 × 1024 taps at partition sizes 256 (default) and 1024; references
+  ``scipy.signal.oaconvolve`` per path over the whole signal (one figure for every block size)
+  and a scipy-per-block overlap-add (``scipy.fft.rfft`` of the block, product with the filter
+  spectra, ``irfft``, tail carried).
+* delays: 5 channels, fractional (order-3 Lagrange); reference ``scipy.signal.lfilter`` of the
+  same interpolator taps per channel per block with ``zi``.
+* gain matrix 3 → 5; reference ``numpy.matmul(..., out=...)`` per block.
+* centre extractor, 4 bands; reference the vectorised float64 scipy statement of the same
+  algorithm over the whole signal (``tests/test_kernels_upmix.py``).
+
+Run: ``PYTHONPATH=plugin python benchmarks/kernels.py [--seconds 60] [--blocks 128 512 4096]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Callable
+
+SAMPLE_RATE = 48_000
+
+
+def _blocks(x, block):
+    """(channels, n) → (n_blocks, channels, block), every block C-contiguous."""
+    import numpy as np
+
+    n_blocks = x.shape[1] // block
+    trimmed = x[:, : n_blocks * block]
+    return np.ascontiguousarray(trimmed.reshape(x.shape[0], n_blocks, block).transpose(1, 0, 2))
+
+
+def _rtf(run: Callable[[], object], seconds_of_audio: float) -> float:
+    start = time.perf_counter()
+    run()
+    return seconds_of_audio / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="audio length in seconds")
+    parser.add_argument("--blocks", type=int, nargs="+", default=[128, 512, 4096],
+                        help="block sizes in samples")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import scipy.fft
+    import scipy.signal as ss
+
+    from soundstage._kernels import (
+        BiquadCascade,
+        CentreExtractor,
+        DelayLine,
+        GainMatrix,
+        PartitionedConvolver,
+        lagrange_taps,
+    )
+
+    rng = np.random.default_rng(0)
+    n = int(args.seconds * SAMPLE_RATE)
+    rows: list[tuple[str, str, float, str, float]] = []
+
+    def add(name, block, kernel_rtf, ref_name, ref_rtf):
+        rows.append((name, str(block), kernel_rtf, ref_name, ref_rtf))
+        print(f"  {name:<22} {block:>6}  {kernel_rtf:9.1f}×  vs {ref_name:<24} {ref_rtf:9.1f}×"
+              f"  ratio {kernel_rtf / ref_rtf:6.2f}", file=sys.stderr)
+
+    # --- biquads: 8 channels x 4 sections ---------------------------------------------------
+    sos = np.stack([ss.butter(8, 0.02 + 0.05 * c, output="sos") for c in range(8)])
+    audio8 = rng.standard_normal((8, n)).astype(np.float32)
+    for block in args.blocks:
+        xb = _blocks(audio8, block)
+        cascade = BiquadCascade(sos)
+        k = _rtf(lambda: [cascade.process(b) for b in xb], xb.shape[0] * block / SAMPLE_RATE)
+        xb = _blocks(audio8, block)
+        zi = np.zeros((8, 4, 2))
+
+        def scipy_biquads():
+            for b in xb:
+                for c in range(8):
+                    b[c], zi[c] = ss.sosfilt(sos[c], b[c], zi=zi[c])
+
+        r = _rtf(scipy_biquads, xb.shape[0] * block / SAMPLE_RATE)
+        add("biquad 8ch x 4sec", block, k, "sosfilt per block", r)
+    del audio8
+
+    # --- MIMO FIR 3 x 5 x 1024 --------------------------------------------------------------
+    taps = 1024
+    h = rng.standard_normal((3, 5, taps)).astype(np.float32) / np.sqrt(taps)
+    audio3 = rng.standard_normal((3, n)).astype(np.float32)
+    oa = _rtf(lambda: [sum(ss.oaconvolve(audio3[i], h[i, o]) for i in range(3)) for o in range(5)],
+              n / SAMPLE_RATE)
+    for block in args.blocks:
+        xb = _blocks(audio3, block)
+        seconds = xb.shape[0] * block / SAMPLE_RATE
+        nfft = scipy.fft.next_fast_len(block + taps - 1, real=True)
+        spectra = scipy.fft.rfft(h, n=nfft, axis=-1)
+        tail = np.zeros((5, taps - 1), np.float32)
+
+        def scipy_per_block():
+            nonlocal tail
+            for b in xb:
+                y = scipy.fft.irfft(np.einsum("if,iof->of", scipy.fft.rfft(b, n=nfft, axis=-1),
+                                              spectra), n=nfft, axis=-1)
+                y[:, : taps - 1] += tail
+                _ = y[:, :block].astype(np.float32)
+                tail = y[:, block : block + taps - 1]
+
+        per_block = _rtf(scipy_per_block, seconds)
+        for partition in (256, 1024):
+            conv = PartitionedConvolver(h, partition_size=partition)
+            out = np.empty((5, block), np.float32)
+            k = _rtf(lambda: [conv.process_into(b, out) for b in xb], seconds)
+            add(f"FIR 3x5x1024 P={partition}", block, k, "oaconvolve whole signal", oa)
+            add(f"FIR 3x5x1024 P={partition}", block, k, "scipy fft per block", per_block)
+    del audio3
+
+    # --- fractional delays, 5 channels ------------------------------------------------------
+    delays = [0.5 + 3.3 * c + 1.25 for c in range(5)]
+    audio5 = rng.standard_normal((5, n)).astype(np.float32)
+    line = DelayLine(delays)
+    fir = []
+    for d in delays:  # the same order-3 taps as the kernel, as a causal FIR
+        base = max(int(np.floor(d)) - 1, 0)
+        fir.append(np.concatenate([np.zeros(base), lagrange_taps(d - base, 3)]))
+    for block in args.blocks:
+        xb = _blocks(audio5, block)
+        seconds = xb.shape[0] * block / SAMPLE_RATE
+        k = _rtf(lambda: [line.process(b) for b in xb], seconds)
+        xb = _blocks(audio5, block)
+        zi = [np.zeros(len(f) - 1) for f in fir]
+
+        def scipy_delays():
+            for b in xb:
+                for c in range(5):
+                    b[c], zi[c] = ss.lfilter(fir[c], [1.0], b[c], zi=zi[c])
+
+        add("delay 5ch Lagrange-3", block, k, "lfilter per block", _rtf(scipy_delays, seconds))
+
+    # --- gain matrix 3 -> 5 -----------------------------------------------------------------
+    gains = rng.standard_normal((5, 3)).astype(np.float32)
+    matrix = GainMatrix(gains)
+    audio3 = audio5[:3]
+    for block in args.blocks:
+        xb = _blocks(audio3, block)
+        seconds = xb.shape[0] * block / SAMPLE_RATE
+        out = np.empty((5, block), np.float32)
+        k = _rtf(lambda: [matrix.process_into(b, out) for b in xb], seconds)
+        r = _rtf(lambda: [np.matmul(gains, b, out=out) for b in xb], seconds)
+        add("gain matrix 3->5", block, k, "numpy matmul per block", r)
+    del audio5, audio3
+
+    # --- centre extractor ------------------------------------------------------------------
+    edges = [200.0, 1000.0, 4000.0]
+    stereo = rng.standard_normal((2, n)).astype(np.float32)
+
+    def scipy_upmix():
+        x = stereo.astype(np.float64)
+        m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])
+        alpha = 1 - np.exp(-1 / (0.04 * SAMPLE_RATE))
+        smooth = lambda v: ss.lfilter([alpha], [1, alpha - 1], v)
+        proj, rm, rs = 0.0, m, s
+        bands = []
+        for edge in edges:
+            band_sos = ss.butter(2, edge, fs=SAMPLE_RATE, output="sos")
+            bm, bs = ss.sosfilt(band_sos, rm), ss.sosfilt(band_sos, rs)
+            bands.append((bm, bs))
+            rm, rs = rm - bm, rs - bs
+        bands.append((rm, rs))
+        for bm, bs in bands:
+            proj = proj + smooth(bm * bs) / (smooth(bs * bs) + 1e-4 * smooth(bm * bm) + 1e-12) * bs
+        c = m - proj
+        return np.stack([x[0] - c, x[1] - c, c]).astype(np.float32)
+
+    ref = _rtf(scipy_upmix, n / SAMPLE_RATE)
+    for block in args.blocks:
+        xb = _blocks(stereo, block)
+        extractor = CentreExtractor(edges, SAMPLE_RATE)
+        out = np.empty((3, block), np.float32)
+        k = _rtf(lambda: [extractor.process_into(b, out) for b in xb], xb.shape[0] * block / SAMPLE_RATE)
+        add("centre extractor 4 bands", block, k, "scipy whole signal", ref)
+
+    print(f"# soundstage kernels, {args.seconds:g} s at {SAMPLE_RATE} Hz, × real time, one core")
+    print(f"| kernel | block | kernel × RT | reference | reference × RT | ratio |")
+    print("|---|---:|---:|---|---:|---:|")
+    for name, block, k, ref_name, r in rows:
+        print(f"| {name} | {block} | {k:.1f} | {ref_name} | {r:.1f} | {k / r:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
