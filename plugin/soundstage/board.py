@@ -31,129 +31,11 @@ import numpy as np
 import pedalboard
 
 from ._errors import ParameterError
-from .board_segments import (
-    ONE_SHOT_ONLY,
-    NativeSegment,
-    ParallelStage,
-    Pipeline,
-    ProcessorStage,
-    is_native,
-    native_leaves,
-)
+from .board_segments import ONE_SHOT_ONLY, ParallelStage, Pipeline, ProcessorStage, is_native, native_leaves
+from .board_tree import BoardItemError, check_item, check_unique, compile_items, short, structure, walk
 from .processor_base import StreamingProcessor
 
 __all__ = ["Board", "BoardMix", "BoardItemError"]
-
-_PROCESSOR_METHODS = ("prepare", "output_channels", "process_block", "reset")
-
-
-class BoardItemError(ParameterError, TypeError):
-    """An object that cannot be a Board item (neither a native plugin nor a processor)."""
-
-
-def _short(item: object) -> str:
-    text = repr(item)
-    return text if len(text) <= 90 else text[:87] + "..."
-
-
-def _check_item(item: object, where: str) -> None:
-    if item is None or is_native(item) or isinstance(item, (Board, BoardMix)):
-        return
-    missing = [m for m in _PROCESSOR_METHODS if not callable(getattr(item, m, None))]
-    if missing or not hasattr(type(item), "latency_samples") and not hasattr(item, "latency_samples"):
-        raise BoardItemError(
-            f"{where} ({_short(item)}) is neither a native pedalboard plugin nor a soundstage "
-            f"processor (missing: {', '.join(missing) or 'latency_samples'})."
-        )
-
-
-def _walk(item: object, where: str) -> Iterator[tuple[object, str]]:
-    """Yield every object inside ``item`` (itself included) with its location."""
-    if item is None:
-        return
-    yield item, where
-    if isinstance(item, Board):
-        for i, child in enumerate(item._items):
-            yield from _walk(child, f"{where} -> item {i}")
-    elif isinstance(item, BoardMix):
-        for i, branch in enumerate(item.branches):
-            yield from _walk(branch, f"{where} -> branch {i}")
-    elif isinstance(item, pedalboard.PluginContainer):
-        for i, child in enumerate(item):
-            yield from _walk(child, f"{where} -> {i}")
-
-
-def _check_unique(items: Iterable[object], prefix: str = "item") -> None:
-    seen: dict[int, str] = {}
-    alive: list[object] = []  # pybind11 wrappers of container children are transient: keep
-    for i, top in enumerate(items):  # them alive so an id is never reused during the walk
-        for obj, where in _walk(top, f"{prefix} {i}"):
-            alive.append(obj)
-            if id(obj) in seen:
-                raise ParameterError(
-                    f"the same instance appears twice in the Board, at {seen[id(obj)]} and at "
-                    f"{where}: {_short(obj)}. pedalboard plugins hold state and cannot be "
-                    "shared; create a second, identically configured instance."
-                )
-            seen[id(obj)] = where
-
-
-def _structure(item: object, alive: list[object]) -> Any:
-    """A hashable description of the tree under ``item`` (changes when anything is mutated).
-
-    Every object walked is appended to ``alive``: holding them keeps pybind11 returning the
-    same wrapper (and so the same ``id``) for a container's child on the next walk.
-    """
-    alive.append(item)
-    if isinstance(item, Board):
-        return ("B", id(item), tuple(_structure(c, alive) for c in item._items))
-    if isinstance(item, BoardMix):
-        return ("M", id(item), tuple(_structure(b, alive) for b in item.branches))
-    if isinstance(item, pedalboard.PluginContainer):
-        return ("C", id(item), tuple(_structure(c, alive) for c in item))
-    return id(item)
-
-
-def _compile(items: Iterable[object], prefix: str) -> Pipeline:
-    """Group ``items`` into stages: native runs, processors, parallel mixes."""
-    stages: list = []
-    run: list = []
-    labels: list[str] = []
-
-    def close_run() -> None:
-        if run:
-            stages.append(NativeSegment(list(run), list(labels)))
-            run.clear()
-            labels.clear()
-
-    def add_native(plugin: object, where: str) -> None:
-        if plugin is None:
-            return
-        if isinstance(plugin, pedalboard.Mix):
-            close_run()
-            branches = list(plugin)
-            names = [f"{where} -> branch {i} ({_short(b)})" for i, b in enumerate(branches)]
-            pipelines = [_compile([b], f"{where} -> branch {i} ->") for i, b in enumerate(branches)]
-            stages.append(ParallelStage(pipelines, names))
-        elif isinstance(plugin, pedalboard.PluginContainer):  # Chain, Pedalboard: in series
-            for i, child in enumerate(plugin):
-                add_native(child, f"{where} -> {i}")
-        else:
-            run.append(plugin)
-            labels.append(f"{where} ({_short(plugin)})")
-
-    for i, item in enumerate(items):
-        where = f"{prefix} {i}".strip()
-        if item is None:
-            continue
-        if is_native(item):
-            add_native(item, where)
-        else:
-            close_run()
-            stages.append(ProcessorStage(item, f"{where} ({_short(item)})"))
-    close_run()
-    return Pipeline(stages)
-
 
 class _OfflineOneShot(StreamingProcessor):
     """One-shot calls run every stage on the whole padded signal (``offline``)."""
@@ -164,11 +46,11 @@ class _OfflineOneShot(StreamingProcessor):
 
     def _remember_structure(self) -> None:
         alive: list[object] = []
-        self._built_structure = _structure(self, alive)
+        self._built_structure = structure(self, alive)
         self._structure_alive = alive
 
     def _structure_changed(self) -> bool:
-        return self._built_structure != _structure(self, [])
+        return self._built_structure != structure(self, [])
 
     def _ensure_prepared(self, sample_rate: float, num_channels: int, max_block_size: int) -> None:
         if self._structure_changed():
@@ -192,12 +74,12 @@ class _OfflineOneShot(StreamingProcessor):
             self._stream = None  # an item changed: the running stream ends
         if reset:
             return
-        for obj, where in _walk(self, "the Board"):
+        for obj, where in walk(self, "the Board"):
             leaves = native_leaves(obj) if is_native(obj) else ()
             for leaf in leaves:
                 if isinstance(leaf, ONE_SHOT_ONLY):
                     raise ParameterError(
-                        f"{where} ({_short(leaf)}) cannot stream with reset=False: pedalboard's "
+                        f"{where} ({short(leaf)}) cannot stream with reset=False: pedalboard's "
                         f"{type(leaf).__name__} returns wrong audio when streamed (upstream "
                         "issues #415, #267). Process the whole signal with reset=True."
                     )
@@ -247,8 +129,8 @@ class Board(_OfflineOneShot):
         super().__init__()
         new = list(items) if items is not None else []
         for i, item in enumerate(new):
-            _check_item(item, f"item {i}")
-        _check_unique(new)
+            check_item(item, f"item {i}")
+        check_unique(new)
         self._items: list[object] = new
         self._pipeline: Pipeline | None = None
         self._latency = 0
@@ -264,8 +146,8 @@ class Board(_OfflineOneShot):
             Naming the item (index and repr) that cannot take the channels it is given, or
             an instance that appears twice.
         """
-        _check_unique(self._items)
-        pipeline = _compile(self._items, "item")
+        check_unique(self._items)
+        pipeline = compile_items(self._items, "item")
         pipeline.prepare(sample_rate, num_input_channels, max_block_size)
         self._pipeline = pipeline
         self._latency = pipeline.latency_samples
@@ -275,7 +157,7 @@ class Board(_OfflineOneShot):
 
     def output_channels(self, num_input_channels: int) -> int:
         """Number of output channels for ``num_input_channels`` input channels."""
-        return _compile(self._items, "item").output_channels(num_input_channels)
+        return compile_items(self._items, "item").output_channels(num_input_channels)
 
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         if all(item is None or is_native(item) for item in self._items):
@@ -299,11 +181,14 @@ class Board(_OfflineOneShot):
 
     def _replace_items(self, new: list[object]) -> None:
         for i, item in enumerate(new):
-            _check_item(item, f"item {i}")
-        _check_unique(new)
+            check_item(item, f"item {i}")
+        check_unique(new)
         with self._lock:
             self._items = new
             self._changed()
+
+    def _child_items(self) -> list[tuple[str, object]]:
+        return [(f"item {i}", item) for i, item in enumerate(self._items)]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -360,7 +245,7 @@ class Board(_OfflineOneShot):
             if existing is item:
                 del self[i]
                 return
-        raise ValueError(f"{_short(item)} is not in the Board")
+        raise ValueError(f"{short(item)} is not in the Board")
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(item) for item in self._items)
@@ -379,7 +264,7 @@ class Board(_OfflineOneShot):
         for i, item in enumerate(self._items):
             if item is not None and not is_native(item):
                 raise ParameterError(
-                    f"item {i} ({_short(item)}) is not a native pedalboard plugin, so this "
+                    f"item {i} ({short(item)}) is not a native pedalboard plugin, so this "
                     "Board cannot become a pedalboard.Pedalboard; pedalboard cannot run Python "
                     "processors."
                 )
@@ -424,9 +309,9 @@ class BoardMix(_OfflineOneShot):
             elif isinstance(branch, (list, tuple)):
                 boards.append(Board(branch))
             else:
-                _check_item(branch, f"branch {i}")
+                check_item(branch, f"branch {i}")
                 boards.append(Board([branch]))
-        _check_unique(boards, "branch")
+        check_unique(boards, "branch")
         self.branches: tuple[Board, ...] = tuple(boards)
         self._pipeline: Pipeline | None = None
         self._latency = 0
@@ -439,7 +324,7 @@ class BoardMix(_OfflineOneShot):
 
     def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
         """Prepare every branch and the delays that align them."""
-        _check_unique(self.branches, "branch")
+        check_unique(self.branches, "branch")
         pipeline = Pipeline([self._stage()])
         pipeline.prepare(sample_rate, num_input_channels, max_block_size)
         self._pipeline = pipeline
@@ -449,6 +334,9 @@ class BoardMix(_OfflineOneShot):
     def output_channels(self, num_input_channels: int) -> int:
         """Output channels shared by all branches."""
         return self._stage().output_channels(num_input_channels)
+
+    def _child_items(self) -> list[tuple[str, object]]:
+        return [(f"branch {i}", branch) for i, branch in enumerate(self.branches)]
 
     def __len__(self) -> int:
         return len(self.branches)
