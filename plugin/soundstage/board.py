@@ -115,8 +115,10 @@ class Board(_OfflineOneShot):
     Called like a pedalboard plugin: ``board(x, sample_rate, buffer_size=8192, reset=True)``.
     One-shot output is aligned with the input and as long as it. With ``reset=False`` the Board
     streams: the first calls hold back ``latency_samples`` samples, which :meth:`flush`
-    returns; any split into chunks gives the one-shot result bit for bit (for a Convolution the
-    one-shot and streamed results agree to about 2e-8). Streaming latency includes up to
+    returns; any split into chunks gives the one-shot result bit for bit (one exception
+    measured: a Convolution fed by a Resample in the same segment agrees to about 1e-8, because
+    the one-shot run ends on a partial block). A native ``Mix`` with a Resample branch depends
+    on earlier calls in pedalboard itself and is not reproducible. Streaming latency includes up to
     ``buffer_size - 1`` samples for each segment that must be re-blocked (Resample,
     MP3Compressor, Convolution, VST3/AU plugins and unknown plugins). A segment's latency is
     measured by streaming zeros through the user's plugin instances when the Board is prepared
