@@ -55,6 +55,9 @@ def design_centre_beam(
     *,
     enabled: bool = True,
     transition_octaves: float = 1 / 3,
+    lobe_far_field: np.ndarray | None = None,
+    lobe_gain_db: float = -3.0,
+    lobe_weight: float = 0.75,
 ) -> np.ndarray:
     """Centre driver filters (crossovers included), shape ``(n_drivers, F)``.
 
@@ -73,7 +76,11 @@ def design_centre_beam(
         White-noise effort cap re the plain feed, dB.
     enabled : bool
         False: the plain feed everywhere.
+    lobe_far_field : np.ndarray [shape=(n_lobe, N, F)], optional
+        Far-field responses at the main-lobe edges (default ±45°), held softly at
+        ``lobe_gain_db`` re on-axis with weight ``lobe_weight``.
     """
+    lobe_gain = 10 ** (lobe_gain_db / 20)
     plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
     if not enabled or null_far_field.shape[0] == 0:
         return crossover * plain
@@ -91,6 +98,17 @@ def design_centre_beam(
     max_effort = plain_effort * 10 ** (max_effort_db / 10)
 
     exact = weighted_least_norm(rows, targets, row_weights)
+    if lobe_far_field is not None and lobe_far_field.shape[0] > 0:
+        # Soft magnitude constraints on the main lobe edge (|response| = lobe_gain · |on-axis|),
+        # solved by iterating on the phase of the current response (phase retrieval).
+        eff_lobe = (lobe_far_field * crossover[None])[:, :, active]
+        lobe_rows = np.concatenate([rows, eff_lobe], axis=0)
+        lobe_weights = np.concatenate([row_weights, np.full(eff_lobe.shape[0], lobe_weight)])
+        for _ in range(6):
+            current = np.einsum("knf,nf->kf", eff_lobe, exact)
+            phase = np.exp(1j * np.angle(current))
+            lobe_targets = lobe_gain * np.abs(on_axis)[None, :] * phase
+            exact = weighted_least_norm(lobe_rows, np.concatenate([targets, lobe_targets], axis=0), lobe_weights)
     # Blend toward the plain feed, w(β) = β p + (1 − β) w_x: the on-axis response stays exact for
     # every β, and the effort ||X w(β)||² is a quadratic in β: take the smallest β meeting the cap.
     a = x_active * exact

@@ -41,6 +41,8 @@ _UPMIX_EDGES = {1: (), 2: (1000.0,), 3: (400.0, 2500.0), 4: (250.0, 1000.0, 4000
                 8: (100.0, 220.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)}
 
 
+#: Edges of the centre beam's main lobe, held near −3 dB (seen from the enclosure, degrees).
+_LOBE_EDGES_DEG = (45.0, -45.0)
 #: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
 _GAIN_MARGIN_DB = 0.25
 
@@ -175,9 +177,11 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     if beam_on:
         from ..acoustics.plant import enclosure_far_field
 
-        directions = enclosure_far_field(enclosure, (0.0,) + parameters.beam_null_azimuths_deg, f)
-        centre = design_centre_beam(directions[0], directions[1:], crossover, plain_centre, f,
-                                    parameters.beam_band_hz, parameters.beam_max_effort_db)
+        nulls = parameters.beam_null_azimuths_deg
+        directions = enclosure_far_field(enclosure, (0.0,) + nulls + _LOBE_EDGES_DEG, f)
+        centre = design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
+                                    parameters.beam_band_hz, parameters.beam_max_effort_db,
+                                    lobe_far_field=directions[1 + len(nulls):])
     else:
         centre = crossover * plain_centre[:, None]
     centre = centre * 10 ** (parameters.centre_gain_db / 20)
