@@ -21,7 +21,7 @@ import soundfile
 
 import soundstage
 
-from soundstage.testing import Tolerance, signals
+from soundstage.testing import signals
 from soundstage.testing import goldens as goldens_module
 
 # Imported here so that pytester's in-process runs, which forget every module imported during
@@ -41,7 +41,7 @@ SECONDS = 0.5
 PROJECT_TEST = '''
 import json, os
 import numpy as np
-from soundstage.testing import Tolerance, signals
+from soundstage.testing import signals
 
 def render():
     env = os.environ
@@ -338,8 +338,3 @@ def test_plugin_loads_once_with_and_without_explicit_p(project):
     result = pytester.runpytest("-p", "no:cacheprovider", "--help")
     result.stdout.fnmatch_lines(["*--audio-regen*", "*--audio-regen-all*"])
 
-
-def test_tolerance_combination_is_strictest():
-    combined = Tolerance.default() & Tolerance(residual_rms_dbfs=-60.0, band_db=0.05, separation_db=1.0)
-    assert (combined.residual_rms_dbfs, combined.band_db, combined.loudness_lu,
-            combined.separation_db) == (-80.0, 0.05, 0.1, 1.0)

@@ -5,24 +5,26 @@ each window gets an azimuth estimate (degrees, positive to the left) and a separ
 (interaural level difference, dB, positive when the left ear is louder). A regression check
 compares these tracks window by window, so a failure can say *when* the image moved.
 
-Where the functions come from
------------------------------
-If ``soundstage.monitor.metrics`` can be imported and offers ``azimuth_deg(ears, sample_rate)``
-and/or ``separation_db(ears, sample_rate)`` (each taking one ``(2, m)`` window and returning a
-float), those are used: the monitor's metrics are the project's reference. Otherwise this
-module's own simple estimates stand in:
+Where the azimuth comes from
+----------------------------
+If ``soundstage.monitor.metrics`` imports and offers ``AzimuthEstimator``, the azimuth is the
+monitor's estimate — ITD and high-frequency ILD located in the cue tables of a rigid-sphere
+head (``AzimuthEstimator(RigidSphereHead(), sample_rate).estimate(window)``), the project's
+reference. Otherwise (the monitor absent or failing to import) this module's simple estimate
+stands in: the broadband ITD — the lag of the largest cross-correlation of both ears
+low-passed below 1.5 kHz (4th-order Butterworth, zero phase), within ±1 ms, refined by a
+parabola — mapped to an azimuth by inverting Woodworth's ITD ``(a/c)(φ + sin φ)``
+(``soundstage.acoustics.heads.woodworth_itd_s``) over the frontal half-plane. Either way,
+windows where either ear is quieter than −70 dBFS (or, for the fallback, whose normalised
+correlation peak is below 0.3) have no azimuth (NaN) and are not compared. Obtained and golden
+are always measured by the same implementation in the same run.
 
-* separation: broadband ILD ``10·log10(Σ left² / Σ right²)``;
-* azimuth: the broadband ITD — the lag of the largest cross-correlation of both ears
-  low-passed below 1.5 kHz (4th-order Butterworth, zero phase), within ±1 ms, refined by a
-  parabola — mapped to an azimuth by inverting Woodworth's ITD ``(a/c)(φ + sin φ)``
-  (``soundstage.acoustics.heads.woodworth_itd_s``) over the frontal half-plane. Windows where
-  either ear is quieter than −70 dBFS or the normalised correlation peak is below 0.3 have no
-  azimuth (NaN) and are not compared.
+The separation is the broadband ILD ``10·log10(Σ left² / Σ right²)`` of each window.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,25 +70,29 @@ class SpatialTrack:
     source: str
 
 
-def metric_source() -> tuple[Callable | None, Callable | None, str]:
-    """The monitor's ``(azimuth_deg, separation_db, name)`` hook, if it exists.
+def metric_source() -> tuple[Callable[[np.ndarray, int], float] | None, str]:
+    """The monitor's azimuth estimator as ``(function(window, sample_rate), name)``.
 
-    Returns ``(None, None, "soundstage.testing.spatial")`` when ``soundstage.monitor.metrics``
-    does not exist; an existing but broken module raises, so the break is seen.
+    Returns ``(None, "soundstage.testing.spatial")`` when ``soundstage.monitor.metrics`` cannot
+    be imported or has no ``AzimuthEstimator``.
     """
     try:
         module = importlib.import_module(_MONITOR_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name not in (_MONITOR_MODULE, "soundstage.monitor"):
-            raise
-        return None, None, __name__
-    azimuth = getattr(module, "azimuth_deg", None)
-    separation = getattr(module, "separation_db", None)
-    azimuth = azimuth if callable(azimuth) else None
-    separation = separation if callable(separation) else None
-    if azimuth is None and separation is None:
-        return None, None, __name__
-    return azimuth, separation, _MONITOR_MODULE
+        estimator_class = module.AzimuthEstimator
+        from ..acoustics.heads import RigidSphereHead
+    except (ImportError, AttributeError):
+        return None, __name__
+
+    @functools.lru_cache(maxsize=4)
+    def estimator(sample_rate: int):
+        return estimator_class(RigidSphereHead(), sample_rate)
+
+    def azimuth_deg(window: np.ndarray, sample_rate: int) -> float:
+        if np.any(power_to_dbfs(np.mean(window**2, axis=-1)) < ACTIVE_DBFS):
+            return np.nan
+        return float(estimator(sample_rate).estimate(window))
+
+    return azimuth_deg, f"{_MONITOR_MODULE}.AzimuthEstimator (rigid sphere)"
 
 
 def spatial_track(ears: np.ndarray, sample_rate: int) -> SpatialTrack:
@@ -108,16 +114,13 @@ def spatial_track(ears: np.ndarray, sample_rate: int) -> SpatialTrack:
     length = max(1, min(n, int(round(WINDOW_S * sample_rate))))
     hop = max(1, int(round(HOP_S * sample_rate)))
     starts = np.arange(0, n - length + 1, hop)
-    azimuth_hook, separation_hook, source = metric_source()
+    azimuth_hook, source = metric_source()
     low = _low_pass(ears, sample_rate) if azimuth_hook is None else None
     table_itd_s, table_azimuth_deg = _woodworth_table() if azimuth_hook is None else (None, None)
     azimuths, separations = [], []
     for start in starts:
         window = ears[:, start : start + length]
-        if separation_hook is not None:
-            separations.append(float(separation_hook(window, sample_rate)))
-        else:
-            separations.append(_ild_db(window))
+        separations.append(_ild_db(window))
         if azimuth_hook is not None:
             azimuths.append(float(azimuth_hook(window, sample_rate)))
         else:
