@@ -41,7 +41,7 @@ SECONDS = 0.5
 PROJECT_TEST = '''
 import json, os
 import numpy as np
-from soundstage.testing import signals
+from soundstage.testing import Tolerance, signals
 
 def render():
     env = os.environ
