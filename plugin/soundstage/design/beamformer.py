@@ -77,8 +77,9 @@ def design_centre_beam(
     enabled : bool
         False: the plain feed everywhere.
     lobe_far_field : np.ndarray [shape=(n_lobe, N, F)], optional
-        Far-field responses at the main-lobe edges (default ±45°), held softly at
-        ``lobe_gain_db`` re on-axis with weight ``lobe_weight``.
+        Far-field responses at the main-lobe edges (default ±45°), pulled softly toward
+        ``lobe_gain_db`` re on-axis with weight ``lobe_weight`` (the nulls and the on-axis
+        constraint stay stronger).
     """
     lobe_gain = 10 ** (lobe_gain_db / 20)
     plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
