@@ -23,8 +23,51 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
+#: Public names loaded on first use (PEP 562), so ``import soundstage`` stays light (the pytest
+#: plugin imports it in every test run).
+_LAZY = {
+    "SpatialProcessor": "soundstage.processor",
+    "Board": "soundstage.board",
+    "BoardMix": "soundstage.board",
+    "StreamingProcessor": "soundstage.processor_base",
+    "Processor": "soundstage.processor_base",
+    "stream_file": "soundstage.fileio",
+    "Enclosure": "soundstage.acoustics.geometry",
+    "Driver": "soundstage.acoustics.geometry",
+    "Listener": "soundstage.acoustics.geometry",
+    "DesignParameters": "soundstage.design.parameters",
+    "TargetCurve": "soundstage.design.parameters",
+    "FilterSet": "soundstage.design.filterset",
+    "design_filterset": "soundstage.design.designer",
+    "design_report": "soundstage.design.report",
+    "Auralizer": "soundstage.monitor",
+    "StereoReference": "soundstage.monitor",
+    "compare": "soundstage.compare",
+    "test_mix": "soundstage.testmix",
+}
+_SUBMODULES = ("presets", "acoustics", "design", "monitor", "testing")
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"soundstage.{name}")
+    raise AttributeError(f"module 'soundstage' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
+
 __all__ = [
     "__version__",
+    *_LAZY,
+    "presets",
     "SoundstageError",
     "ParameterError",
     "AudioFormatError",
