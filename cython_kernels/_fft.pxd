@@ -15,6 +15,31 @@ Table layout for a complex size M (a power of two, M >= 4):
 
 cimport cython
 
+cdef extern from *:
+    # C99 restrict: lets the compiler vectorise butterflies that update arrays in place
+    ctypedef float* float_ptr_r "float * __restrict__"
+    ctypedef const float* const_float_ptr_r "const float * __restrict__"
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void _butterflies(
+    float_ptr_r ar, float_ptr_r ai, float_ptr_r br, float_ptr_r bi,
+    const_float_ptr_r wr, const_float_ptr_r wi, Py_ssize_t h,
+) noexcept nogil:
+    """h radix-2 DIT butterflies: (a, b) <- (a + w b, a - w b); the four runs never overlap."""
+    cdef Py_ssize_t j
+    cdef float xr, xi, yr, yi
+    for j in range(h):
+        xr = br[j] * wr[j] - bi[j] * wi[j]
+        xi = br[j] * wi[j] + bi[j] * wr[j]
+        yr = ar[j]
+        yi = ai[j]
+        ar[j] = yr + xr
+        ai[j] = yi + xi
+        br[j] = yr - xr
+        bi[j] = yi - xi
+
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
@@ -43,24 +68,12 @@ cdef inline void complex_fft(
         im[g + 1] = t1i - t3r
         re[g + 3] = t1r - t3i
         im[g + 3] = t1i + t3r
-    # Remaining radix-2 stages; the inner loop runs over contiguous butterflies and twiddles.
+    # Remaining radix-2 stages, one contiguous run of butterflies per group.
     h = 4
     while h < M:
         g = 0
         while g < M:
-            for j in range(h):
-                a = g + j
-                b = a + h
-                wr = tw_re[h + j]
-                wi = tw_im[h + j]
-                xr = re[b] * wr - im[b] * wi
-                xi = re[b] * wi + im[b] * wr
-                yr = re[a]
-                yi = im[a]
-                re[a] = yr + xr
-                im[a] = yi + xi
-                re[b] = yr - xr
-                im[b] = yi - xi
+            _butterflies(re + g, im + g, re + g + h, im + g + h, tw_re + h, tw_im + h, h)
             g += 2 * h
         h *= 2
 
@@ -78,8 +91,7 @@ cdef inline void real_fft(
     even and odd samples, E[k] = (Z[k] + Z*[M-k]) / 2, O[k] = (Z[k] - Z*[M-k]) / 2i and
     X[k] = E[k] + W^k O[k], W = exp(-2πi/N).
     """
-    cdef Py_ssize_t n, k
-    cdef float zkr, zki, zmr, zmi, er, ei, o_r, oi, c, s
+    cdef Py_ssize_t n
     for n in range(M):
         work_re[rev[n]] = x[2 * n]
         work_im[rev[n]] = x[2 * n + 1]
@@ -88,19 +100,45 @@ cdef inline void real_fft(
     out_im[0] = 0.0
     out_re[M] = work_re[0] - work_im[0]
     out_im[M] = 0.0
+    _split_spectrum(work_re, work_im, out_re, out_im, rt_re, rt_im, M)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void _split_spectrum(
+    const_float_ptr_r zr, const_float_ptr_r zi, float_ptr_r out_re, float_ptr_r out_im,
+    const_float_ptr_r c, const_float_ptr_r s, Py_ssize_t M,
+) noexcept nogil:
+    """X[k] = E[k] + W^k O[k] for 0 < k < M (see ``real_fft``); non-aliasing, so vectorised."""
+    cdef Py_ssize_t k
+    cdef float er, ei, o_r, oi
     for k in range(1, M):
-        zkr = work_re[k]
-        zki = work_im[k]
-        zmr = work_re[M - k]
-        zmi = work_im[M - k]
-        er = 0.5 * (zkr + zmr)
-        ei = 0.5 * (zki - zmi)
-        o_r = 0.5 * (zki + zmi)
-        oi = 0.5 * (zmr - zkr)
-        c = rt_re[k]
-        s = rt_im[k]
-        out_re[k] = er + c * o_r - s * oi
-        out_im[k] = ei + c * oi + s * o_r
+        er = 0.5 * (zr[k] + zr[M - k])
+        ei = 0.5 * (zi[k] - zi[M - k])
+        o_r = 0.5 * (zi[k] + zi[M - k])
+        oi = 0.5 * (zr[M - k] - zr[k])
+        out_re[k] = er + c[k] * o_r - s[k] * oi
+        out_im[k] = ei + c[k] * oi + s[k] * o_r
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void _merge_spectrum(
+    const_float_ptr_r yr, const_float_ptr_r yi, float_ptr_r z_swapped_re, float_ptr_r z_swapped_im,
+    const_float_ptr_r c, const_float_ptr_r s, Py_ssize_t M,
+) noexcept nogil:
+    """Z[k] = E[k] + i O[k] for 0 <= k < M (see ``real_ifft_tail``), natural order, stored
+    swapped (Im Z in the first array, Re Z in the second) for the inverse-by-forward trick."""
+    cdef Py_ssize_t k
+    cdef float er, ei, dr, di
+    for k in range(M):
+        er = yr[k] + yr[M - k]
+        ei = yi[k] - yi[M - k]
+        dr = yr[k] - yr[M - k]
+        di = yi[k] + yi[M - k]
+        # O = D · conj(W^k): Re O = dr c + di s, Im O = di c - dr s
+        z_swapped_re[k] = ei + (dr * c[k] + di * s[k])
+        z_swapped_im[k] = er - (di * c[k] - dr * s[k])
 
 
 @cython.boundscheck(False)
@@ -118,24 +156,18 @@ cdef inline void real_ifft_tail(
     y[2n] = Re z[n], y[2n+1] = Im z[n]. Overall gain N: fold 1/N into the filter spectra.
     Only the last M samples are written (overlap-save keeps those).
     """
-    cdef Py_ssize_t n, k
-    cdef float ykr, yki, ymr, ymi, er, ei, dr, di, o_r, oi, c, s
-    for k in range(M):
-        ykr = y_re[k]
-        yki = y_im[k]
-        ymr = y_re[M - k]
-        ymi = y_im[M - k]
-        er = ykr + ymr
-        ei = yki - ymi
-        dr = ykr - ymr
-        di = yki + ymi
-        c = rt_re[k]
-        s = rt_im[k]
-        o_r = dr * c + di * s
-        oi = di * c - dr * s
-        # swapped layout: the "real" work array holds Im Z, the "imaginary" one Re Z
-        work_re[rev[k]] = ei + o_r
-        work_im[rev[k]] = er - oi
+    cdef Py_ssize_t n, r
+    cdef float tmp
+    _merge_spectrum(y_re, y_im, work_re, work_im, rt_re, rt_im, M)
+    for n in range(M):  # bit-reversal permutation in place (an involution: swap pairs once)
+        r = rev[n]
+        if n < r:
+            tmp = work_re[n]
+            work_re[n] = work_re[r]
+            work_re[r] = tmp
+            tmp = work_im[n]
+            work_im[n] = work_im[r]
+            work_im[r] = tmp
     complex_fft(work_re, work_im, M, tw_re, tw_im)
     for n in range(M // 2, M):
         out[2 * n - M] = work_im[n]
