@@ -242,3 +242,36 @@ def test_plugin_import_is_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PYTHONPATH": str(package_root)}, check=True)
     assert result.stdout.strip() == ""
+
+
+# --- AudioRegression.check argument handling -------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("audio", "kwargs", "error", "match"),
+    [
+        (np.zeros((1000, 2), np.float32), {}, AudioFormatError, r"looks channels-last.*audio\.T"),
+        (np.zeros((2, 100), np.int16), {}, AudioFormatError, "float32 or float64 array, got dtype int16"),
+        (np.full((1, 10), np.nan, np.float32), {}, AudioFormatError, "sample 0 of channel 0 is nan"),
+        (np.full((1, 10), 1e300), {}, AudioFormatError, "finite in float32"),
+        (np.zeros((2, 3, 4), np.float32), {}, AudioFormatError, r"shape \(channels, n\) or \(n,\)"),
+        (np.zeros((1, 10), np.float32), {"sample_rate": 0}, ParameterError, "sample_rate must be a positive"),
+        (np.zeros((1, 10), np.float32), {"tolerance": 0.1}, ParameterError, "tolerance must be a Tolerance"),
+        (np.zeros((1, 10), np.float32), {"metadata": {"x": object()}}, ParameterError, "JSON-serialisable"),
+        (np.zeros((1, 10), np.float32), {"basename": "../up"}, ParameterError, "basename must be"),
+    ],
+)
+def test_check_rejects_bad_arguments(tmp_path, audio, kwargs, error, match):
+    regression = soundstage.testing.AudioRegression(tmp_path, "test_x", regen_all=True)
+    kwargs = {"sample_rate": FS, **kwargs}
+    with pytest.raises(error, match=match):
+        regression.check(audio, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unnamed_checks_in_one_test_get_numbered_goldens(tmp_path):
+    regression = soundstage.testing.AudioRegression(tmp_path, "test_x[a]", regen_all=True)
+    for _ in range(2):
+        assert regression.check(np.zeros(100, np.float64), FS) is None  # mono 1-D accepted
+    regression.check(np.zeros(100), FS, basename="named")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "named.json", "named.wav", "test_x_a-2.json", "test_x_a-2.wav", "test_x_a.json", "test_x_a.wav"]

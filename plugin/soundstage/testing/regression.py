@@ -205,7 +205,8 @@ def _as_channels_first(audio) -> np.ndarray:
         raise AudioFormatError(
             f"audio of shape {array.shape} looks channels-last; audio regression checks take "
             f"channels first (channels, n): pass audio.T")
-    array = np.ascontiguousarray(array, dtype=np.float32)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range becomes inf: refused below
+        array = np.ascontiguousarray(array, dtype=np.float32)
     if not np.all(np.isfinite(array)):
         channel, index = np.argwhere(~np.isfinite(array))[0]
         raise AudioFormatError(
