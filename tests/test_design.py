@@ -73,7 +73,7 @@ def test_reference_pair_reduces_to_identity(sample_rate):
 @pytest.mark.parametrize("name", ["compact-speaker", "stereo-dipole"])
 def test_separation_meets_target_under_gain_cap(name, sample_rate):
     fs = _design(name, sample_rate, bypass=frozenset({"virtualizer"}))
-    f = fs.design_frequencies_hz
+    f = fs.diagnostics["frequencies_hz"]
     pick = (f >= 150) & (f <= min(16000, 0.4 * sample_rate))
     grid = f[pick][:: max(1, pick.sum() // 300)]
     report = design_report(fs, frequencies_hz=grid)
@@ -99,7 +99,7 @@ def test_virtualized_contralateral_follows_reference():
     """Where cancellation is full (ρ ≈ 0) the contralateral ear gets the ±30° pair's own
     interaural level difference."""
     fs = _design("stereo-dipole")
-    f = fs.design_frequencies_hz
+    f = fs.diagnostics["frequencies_hz"]
     full = (fs.diagnostics["rho"][0] < 1e-3) & (f > 500) & (f < 8000)
     grid = f[full][::10]
     report = design_report(fs, frequencies_hz=grid)

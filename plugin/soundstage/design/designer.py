@@ -43,6 +43,9 @@ _UPMIX_EDGES = {1: (), 2: (1000.0,), 3: (400.0, 2500.0), 4: (250.0, 1000.0, 4000
 
 #: Edges of the centre beam's main lobe, held near −3 dB (seen from the enclosure, degrees).
 _LOBE_EDGES_DEG = (45.0, -45.0)
+#: Filters are designed from the acoustic model up to here; above it (inaudible, and where the
+#: head models are costly) every path is its plain feed.
+_MAX_DESIGN_HZ = 20000.0
 #: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
 _GAIN_MARGIN_DB = 0.25
 
@@ -140,16 +143,19 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     head = make_head(head_spec, radius_m=listener.head_radius_m)
     num_taps = int(round(parameters.filter_length_ms * sample_rate / 1000.0))
     delay = int(round(parameters.modelling_delay_ms * sample_rate / 1000.0))
-    f = design_grid(num_taps, sample_rate)
+    f_full = design_grid(num_taps, sample_rate)
+    designed = f_full <= _MAX_DESIGN_HZ
+    f = f_full[designed]
     n_drivers = enclosure.num_drivers
     bypass = parameters.bypass
     is_headphones = enclosure.kind == "headphones"
 
     plain = enclosure.plain_mix()
-    crossover = np.stack([
-        sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f, sample_rate)
+    crossover_full = np.stack([
+        sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f_full, sample_rate)
         for d in enclosure.drivers
     ])
+    crossover = crossover_full[:, designed]
     plant = _plant(enclosure, listener, f, head)
 
     virtual_distance = _virtual_distance_m(enclosure, listener)
@@ -184,12 +190,16 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
                                     lobe_far_field=directions[1 + len(nulls):])
     else:
         centre = crossover * plain_centre[:, None]
-    centre = centre * 10 ** (parameters.centre_gain_db / 20)
+    centre_gain = 10 ** (parameters.centre_gain_db / 20)
+    centre = centre * centre_gain
 
-    weights = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
+    # Above _MAX_DESIGN_HZ every path is its plain feed through the crossovers.
+    plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
+    weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
+    weights[..., designed] = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
     if not np.all(np.isfinite(weights)):
         raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
-    fir, truncation_db = _realise_fir(weights, f, sample_rate, num_taps, delay)
+    fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)
     spectrum = np.abs(np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1))
     headroom = 20 * np.log10(np.maximum(spectrum.max(axis=(0, 2)), 1e-12))
 
@@ -205,12 +215,13 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         upmix_time_constant_ms=parameters.upmix_time_constant_ms,
         centre_extraction=extraction,
         headroom_db=headroom,
-        design_frequencies_hz=f,
+        design_frequencies_hz=f_full,
         design_weights=weights,
         enclosure=enclosure,
         listener=listener,
         parameters=parameters,
         diagnostics={
+            "frequencies_hz": f,
             "rho": sides.rho,
             "reachable": sides.reachable,
             "natural_separation_db": sides.natural_separation_db,

@@ -46,7 +46,8 @@ class FilterSet:
     design_weights : np.ndarray [shape=(n_drivers, 3, F), complex]
         The designed (ideal, before FIR realisation) driver weights, without the modelling delay.
     diagnostics : dict
-        Design internals for reports: ``rho`` (2, F), ``reachable`` (2, F), ``natural_separation_db``,
+        Design internals for reports, on the grid ``frequencies_hz`` (F' ≤ F: the modelled band,
+        up to 20 kHz): ``rho`` (2, F'), ``reachable`` (2, F'), ``natural_separation_db``,
         ``virtual_relative`` (F,), ``truncation_error_db``, ``virtual_distance_m``.
     enclosure, listener, parameters
         What the design was made from.

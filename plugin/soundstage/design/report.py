@@ -151,6 +151,6 @@ def design_report(filterset: FilterSet, plant: np.ndarray | None = None, *,
         driver_gain_db=_db(weights),
         beam_azimuths_deg=azimuths,
         beam_pattern_db=pattern,
-        virtualizer_fit=fit_shelf(filterset.diagnostics["virtual_relative"], filterset.design_frequencies_hz),
+        virtualizer_fit=fit_shelf(filterset.diagnostics["virtual_relative"], filterset.diagnostics["frequencies_hz"]),
         latency_samples=filterset.latency_samples,
     )
