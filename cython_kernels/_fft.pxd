@@ -3,8 +3,8 @@
 
 A radix-2 decimation-in-time complex FFT on split (real, imaginary) float32 arrays, with the
 length-N real transform computed as a length-M = N/2 complex one (the "half-length trick":
-Oppenheim & Schafer, Discrete-Time Signal Processing, 3rd ed., §9.3 problem 9.54 and
-Sorensen et al., IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are
+Sorensen, Jones, Heideman & Burrus, "Real-valued fast Fourier transform algorithms",
+IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are
 precomputed in float64 by ``fft_tables`` in ``convolver.pyx`` and stored as float32.
 
 Table layout for a complex size M (a power of two, M >= 4):

@@ -7,7 +7,7 @@ zero-padded to N = 2P and transformed once; every P input samples, the last 2P i
 each input are transformed into a frequency-domain delay line (FDL) of the K most recent input
 spectra, and each output spectrum is Y = sum_i sum_k X_i[now - k] H_io[k], inverse transformed,
 keeping the last P samples (overlap-save). References: Wefers, "Partitioned convolution
-algorithms for real-time auralization", PhD thesis, RWTH Aachen, 2015, §5.3 (UPOLS); Stockham,
+algorithms for real-time auralization", PhD thesis, RWTH Aachen, 2015 (UPOLS); Stockham,
 "High-speed convolution and correlation", AFIPS 1966 (overlap-save).
 
 Input is buffered to whole partitions, so the partition size is independent of the caller's

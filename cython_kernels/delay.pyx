@@ -7,7 +7,7 @@ and otherwise through an order-N Lagrange interpolator (N + 1 taps, maximally fl
 centred on the fraction: taps at delays base … base + N with base = d - (N - 1) / 2, so the
 interpolator works at D - base in [(N - 1)/2, (N + 1)/2), its most accurate range
 (Laakso, Välimäki, Karjalainen & Laine, "Splitting the unit delay", IEEE Signal Processing
-Magazine 13(1), 1996, §3.3). When D < (N - 1)/2 (a delay shorter than the window's half
+Magazine 13(1), 1996). When D < (N - 1)/2 (a delay shorter than the window's half
 width) base is clamped to 0 and the interpolator is used off-centre, which is less accurate.
 
 Accuracy of the centred interpolator against the ideal delay exp(-jωD), worst case over all
