@@ -1,0 +1,63 @@
+"""``soundstage analyze PRESET -o DIR``: figures, metrics.json, summary.md and summary.html."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_analyze_parser", "run_analyze"]
+
+
+def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``analyze`` sub-command to ``subparsers`` (from ``ArgumentParser.add_subparsers``)."""
+    parser = subparsers.add_parser(
+        "analyze", help="spatial analysis of a preset (figures, metrics.json, summary.md/html)",
+        description="Analyse a preset through the listening simulation: crosstalk cancellation per band, "
+                    "image azimuth of hard-left sources and a pan sweep, the listening zone, the centre beam, "
+                    "depth (DRR) in a room, colouration and driver effort; beside the unprocessed enclosure "
+                    "and a ±30° loudspeaker pair.")
+    parser.add_argument("preset", help="preset name (see 'soundstage presets') or .toml path")
+    parser.add_argument("--room", default=None,
+                        help="room of the listening simulation: anechoic (default), living-room or studio")
+    parser.add_argument("--head", default=None,
+                        help="listener head: sphere, brown-duda or a .sofa file (default: the preset's design head)")
+    parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz (default 48000)")
+    parser.add_argument("-o", "--output", required=True, help="output directory (created if needed)")
+    parser.set_defaults(handler=run_analyze)
+    return parser
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """Run ``soundstage analyze`` with parsed ``args``; returns the exit code.
+
+    Writes ``metrics.json``, ``summary.md``, ``summary.html`` and the PNG figures of
+    :mod:`soundstage.monitor.figures` into ``args.output``. Soundstage errors and file-system
+    errors are reported as one line on stderr (exit code 1).
+    """
+    from pathlib import Path
+
+    from ._errors import SoundstageError
+
+    try:
+        from .monitor.analysis import analyze
+        from .monitor.analysis_summary import summary_html
+
+        output = Path(args.output)
+        if output.exists() and not output.is_dir():
+            print(f"soundstage analyze: --output {output} exists and is not a directory", file=sys.stderr)
+            return 1
+        analysis = analyze(args.preset, room=args.room, head=args.head, sample_rate=args.sample_rate)
+        output.mkdir(parents=True, exist_ok=True)
+        figures = analysis.figures(output)
+        analysis.to_json(output / "metrics.json")
+        (output / "summary.md").write_text(analysis.summary_markdown(), encoding="utf-8")
+        (output / "summary.html").write_text(summary_html(analysis, [p.name for p in figures]), encoding="utf-8")
+    except (SoundstageError, OSError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"soundstage analyze: {message}", file=sys.stderr)
+        return 1
+    targets = analysis.metrics["targets"]
+    missed = [t["what"] for t in targets.values() if t["met"] is False]
+    print(f"wrote {output}: metrics.json, summary.md, summary.html and {len(figures)} figures; "
+          f"{len(missed)} target(s) missed", file=sys.stderr)
+    return 0
