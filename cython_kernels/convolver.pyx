@@ -25,6 +25,15 @@ from soundstage._kernels._checks import check_audio, check_out, finite_array
 
 from _fft cimport real_fft, real_ifft_tail
 
+
+cdef inline void _flush_block(float* block, Py_ssize_t n) noexcept nogil:
+    """Zero samples below 1e-30 (FFT round-off of a silent stretch would otherwise leave
+    subnormal float32 output, slow downstream and not exact silence)."""
+    cdef Py_ssize_t j
+    for j in range(n):
+        if -1e-30 < block[j] < 1e-30:
+            block[j] = 0.0
+
 __all__ = ["PartitionedConvolver"]
 
 
@@ -216,6 +225,7 @@ cdef class PartitionedConvolver:
                          &self._h_re[slot, i, o, k, 0], &self._h_im[slot, i, o, k, 0], self._B)
             if any_path:
                 self._plan.inverse_tail(acc_re, acc_im, &dest[o, 0])
+                _flush_block(&dest[o, 0], self._P)
             else:
                 memset(&dest[o, 0], 0, self._P * sizeof(float))
 
