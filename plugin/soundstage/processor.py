@@ -23,7 +23,7 @@ import numpy as np
 from . import presets as _presets
 from ._errors import ParameterError
 from .acoustics.geometry import Enclosure, Listener
-from .design import STAGES, DesignParameters, FilterSet, design_filterset
+from .design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, STAGES, DesignParameters, FilterSet, design_filterset
 from .processor_base import StreamingProcessor
 
 __all__ = ["SpatialProcessor"]
@@ -285,8 +285,6 @@ class SpatialProcessor(StreamingProcessor):
                 f"SpatialProcessor takes stereo or mono input, got {num_channels} channels; "
                 "downmix to stereo first"
             )
-        from .design.designer import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
-
         if not (MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE):
             raise ParameterError(
                 f"sample_rate must be in [{MIN_SAMPLE_RATE:g}, {MAX_SAMPLE_RATE:g}] Hz, got {sample_rate:g}"
