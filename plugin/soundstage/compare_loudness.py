@@ -45,6 +45,8 @@ MIN_DURATION_S = 0.4
 MATCH_TOLERANCE_LU = 0.1
 #: Highest sample peak (dBFS) a matched version may reach before the peak guard lowers all.
 PEAK_CEILING_DBFS = -1.0
+#: Short-term window of the loudness range (s, EBU Tech 3342); shorter signals (< 1.5 s) have none.
+LRA_WINDOW_S = 3.0
 #: Oversampling factor of the true-peak approximation (BS.1770-4 Annex 2 uses 4× at 48 kHz).
 TRUE_PEAK_OVERSAMPLING = 4
 # Residual (LU) the iteration aims for, well inside the tolerance.
@@ -125,7 +127,8 @@ class LoudnessStats:
     integrated_lufs : float
         Integrated loudness (BS.1770-4, LUFS).
     loudness_range_lu : float
-        Loudness range (EBU Tech 3342, LU); NaN when too short or too quiet to have one.
+        Loudness range (EBU Tech 3342, LU); NaN when too quiet or shorter than 1.5 s (pyloudnorm
+        pads 1.5 s of silence and needs one 3 s short-term window).
     sample_peak_dbfs : float
         Largest absolute sample (dBFS).
     true_peak_dbtp : float
@@ -168,7 +171,9 @@ def measure_loudness(audio, sample_rate: float, *, name: str = "audio", loudness
     meter = pyloudnorm.Meter(sample_rate)
     integrated = float(meter.integrated_loudness(frames))
     lra = float("nan")
-    if loudness_range and np.isfinite(integrated):
+    # pyloudnorm's Tech 3342 meter appends 1.5 s of silence and needs one 3 s short-term window
+    long_enough = frames.shape[0] + int(1.5 * sample_rate) >= LRA_WINDOW_S * sample_rate
+    if loudness_range and long_enough and np.isfinite(integrated):
         lra = float(pyloudnorm.Meter(sample_rate).loudness_range(frames))
     peak = float(np.max(np.abs(frames)))
     rms = float(np.sqrt(np.mean(np.square(frames))))
