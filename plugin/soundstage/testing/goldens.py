@@ -70,14 +70,15 @@ class GoldenPaths:
 
     directory: Path
     basename: str
+    golden_format: str = "wav"
 
     def _file(self, suffix: str) -> Path:
         return self.directory / f"{self.basename}{suffix}"
 
     @property
     def golden(self) -> Path:
-        """The golden render, ``<basename>.wav`` (float32 WAV)."""
-        return self._file(".wav")
+        """The golden render: ``<basename>.wav`` (float32 WAV) or ``<basename>.flac`` (24-bit)."""
+        return self._file(".flac" if self.golden_format == "flac" else ".wav")
 
     @property
     def sidecar(self) -> Path:
@@ -125,12 +126,30 @@ def read_audio(path: Path) -> tuple[np.ndarray, int]:
     """Read a golden as ``(float32 (channels, n), sample_rate)``."""
     import soundfile
 
-    data, sample_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    return np.ascontiguousarray(data.T), int(sample_rate)
+    with soundfile.SoundFile(str(path)) as handle:
+        data = handle.read(dtype="float32", always_2d=True)
+        sample_rate = handle.samplerate
+        exponent = _flac_scale_exponent(handle.comment) if handle.format == "FLAC" else 0
+    audio = np.ascontiguousarray(data.T)
+    if exponent:
+        audio = audio * np.float32(2.0**exponent)
+    return audio, int(sample_rate)
+
+
+_SCALE_TAG = "soundstage-scale-exponent="
+
+
+def _flac_scale_exponent(comment: str | None) -> int:
+    """The power of two a FLAC golden was divided by to fit full scale (0 if none)."""
+    for word in (comment or "").split():
+        if word.startswith(_SCALE_TAG):
+            return int(word[len(_SCALE_TAG):])
+    return 0
 
 
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """Write ``(channels, n)`` audio as a float32 WAV atomically (temporary file + replace).
+    """Write ``(channels, n)`` audio atomically (temporary file + replace): a float32 WAV, or a
+    24-bit FLAC when ``path`` ends in ``.flac`` (compact goldens; quantised to 2^-23, −138 dBFS).
 
     Raises
     ------
@@ -139,9 +158,24 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     """
     import soundfile
 
+    flac = Path(path).suffix == ".flac"
+    audio = np.asarray(audio, dtype=np.float32)
+    exponent = 0
+    if flac:
+        # Driver feeds may exceed full scale (crosstalk cancellation gain): divide by a power of
+        # two (exact in float) to fit the 24-bit range and record it in the file's comment.
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        while peak * 2.0**-exponent >= 0.999:
+            exponent += 1
+        audio = audio * np.float32(2.0**-exponent)
+
     def dump(handle) -> None:
-        soundfile.write(handle, np.asarray(audio, dtype=np.float32).T, sample_rate,
-                        format="WAV", subtype="FLOAT")
+        if not flac:
+            soundfile.write(handle, audio.T, sample_rate, format="WAV", subtype="FLOAT")
+            return
+        with soundfile.SoundFile(handle, "w", sample_rate, audio.shape[0], subtype="PCM_24", format="FLAC") as out:
+            out.comment = f"{_SCALE_TAG}{exponent}"
+            out.write(audio.T)
 
     _atomic_write(path, dump)
 

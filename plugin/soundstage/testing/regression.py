@@ -75,6 +75,7 @@ class AudioRegression:
         *,
         preset=None,
         metadata: Mapping | None = None,
+        golden_format: str = "wav",
     ) -> Comparison | None:
         """Compare ``audio`` with the golden ``<basename>.wav``; fail the test if it differs.
 
@@ -93,6 +94,11 @@ class AudioRegression:
             The preset the render came from; its name and content hash go to the sidecar.
         metadata : mapping, optional, keyword-only
             JSON-serialisable facts stored in the sidecar (render parameters, signal name).
+        golden_format : {"wav", "flac"}, keyword-only
+            ``"wav"``: float32 WAV, lossless for float32 renders (bit-exact checks possible).
+            ``"flac"``: 24-bit FLAC, several times smaller for goldens committed to a repository;
+            its quantisation (2^-23, about −138 dBFS) sits far below any null-test tolerance,
+            but it cannot serve a bit-exact check.
 
         Returns
         -------
@@ -116,7 +122,11 @@ class AudioRegression:
             basename = self.default_basename + (
                 "" if self._unnamed_checks == 1 else f"-{self._unnamed_checks}"
             )
-        paths = GoldenPaths(self.directory, goldens.validate_basename(basename))
+        if golden_format not in ("wav", "flac"):
+            raise ParameterError(f"golden_format must be 'wav' or 'flac', got {golden_format!r}")
+        if golden_format == "flac" and tolerance.bit_exact:
+            raise ParameterError("a bit-exact tolerance needs golden_format='wav': 24-bit FLAC quantises")
+        paths = GoldenPaths(self.directory, goldens.validate_basename(basename), golden_format)
         metadata = _check_metadata(metadata)
 
         if self.regen or self.regen_all or not paths.golden.is_file():
