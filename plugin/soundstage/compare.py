@@ -13,6 +13,7 @@ that match them to within ±0.1 LU under a −1 dBFS sample-peak ceiling
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import datetime
 import hashlib
@@ -352,7 +353,11 @@ def compare(
     steps = tqdm(total=3 * len(requests) + 1, desc="compare", unit="step", disable=not progress, leave=False)
     renders: list[Render] = []
     loudness: dict[str, LoudnessStats] = {}
+    # Each render is measured on a worker thread while the next one renders (the convolution
+    # kernels and most of pyloudnorm's filtering run without the GIL).
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-loudness")
     try:
+        pending = {}
         for key, label, request in requests:
             steps.set_description(f"render {label}")
             output = renderer(request, audio, sample_rate)
@@ -360,9 +365,11 @@ def compare(
             if ears.shape != audio.shape:
                 raise ParameterError(f"renderer returned ears of shape {ears.shape} for {label!r}; expected {audio.shape}")
             renders.append(Render(key, label, request, output))
+            pending[key] = pool.submit(measure_loudness, ears, sample_rate, name=label)
             steps.update()
-            steps.set_description(f"measure {label}")
-            loudness[key] = measure_loudness(ears, sample_rate, name=label)
+        for key, future in pending.items():
+            steps.set_description("measure loudness")
+            loudness[key] = future.result()
             steps.update()
         steps.set_description("match loudness")
         ref_key = "reference" if reference is not None else None
@@ -390,6 +397,7 @@ def compare(
             figures[key] = analysis_figures(result)
             steps.update()
     finally:
+        pool.shutdown(cancel_futures=True)
         steps.close()
     provenance = _provenance(requests, audio, sample_rate, input_name, room, head, match)
     return Comparison(sample_rate=float(sample_rate), renders=renders, loudness=loudness, match=match,
