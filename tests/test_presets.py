@@ -96,9 +96,9 @@ def test_studio_speaker_geometry():
         np.testing.assert_allclose(d.axis, normal, atol=1e-15)
     assert preset.listener.distance_m == 2.5
     p = preset.parameters
-    assert (p.max_gain_db, p.null_region_m, p.beam, p.beam_band_hz) == (18.0, 0.05, True, (700.0, 5000.0))
-    assert p.target.at(100.0) == 0.0 and 5.0 <= p.target.at(300.0) <= 7.0
-    assert np.all((p.target.at([1000, 2000, 4000, 6000]) >= 15) & (p.target.at([1000, 2000, 4000, 6000]) <= 20))
+    assert (p.max_gain_db, p.null_region_m, p.beam, p.beam_band_hz) == (18.0, 0.05, True, (600.0, 5000.0))
+    assert p.target.at(100.0) == 0.0 and 8.0 <= p.target.at(300.0) <= 12.0
+    assert np.all((p.target.at([1000, 2000, 4000, 6000]) >= 20) & (p.target.at([1000, 2000, 4000, 6000]) <= 30))
     assert p.target.at(16000.0) < p.target.at(6000.0)
 
 
@@ -189,7 +189,7 @@ def test_extends_overrides_one_key_and_inherits_the_rest(tmp_path):
     # a table merges key by key: only the beam's switch changes
     quiet = presets.load(write(tmp_path / "sub" / "quiet.toml", 'schema_version = 1\nextends = "../far.toml"\n'
                                                                 "[design.beam]\nenabled = false\n"))
-    assert quiet.parameters.beam is False and quiet.parameters.beam_band_hz == (700.0, 5000.0)
+    assert quiet.parameters.beam is False and quiet.parameters.beam_band_hz == (600.0, 5000.0)
     assert quiet.listener.distance_m == 3.5
     # the same effective preset under the same name hashes alike
     same = presets.load(write(tmp_path / "same.toml", 'schema_version = 1\nname = "studio-speaker"\n'

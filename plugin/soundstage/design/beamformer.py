@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .crosstalk import weighted_least_norm
+from .crosstalk import _feasible_rho_interval, weighted_least_norm
 
 __all__ = ["band_window", "design_centre_beam"]
 
@@ -57,7 +57,8 @@ def design_centre_beam(
     transition_octaves: float = 1 / 3,
     lobe_far_field: np.ndarray | None = None,
     lobe_gain_db: float = -3.0,
-    lobe_weight: float = 0.75,
+    lobe_weight: float = 0.7,
+    max_gain_db: float | None = None,
 ) -> np.ndarray:
     """Centre driver filters (crossovers included), shape ``(n_drivers, F)``.
 
@@ -76,6 +77,8 @@ def design_centre_beam(
         White-noise effort cap re the plain feed, dB.
     enabled : bool
         False: the plain feed everywhere.
+    max_gain_db : float, optional
+        Cap on each driver's centre filter (G_max), met by the same blend toward the plain feed.
     lobe_far_field : np.ndarray [shape=(n_lobe, N, F)], optional
         Far-field responses at the main-lobe edges (default ±45°), pulled softly toward
         ``lobe_gain_db`` re on-axis with weight ``lobe_weight`` (the nulls and the on-axis
@@ -121,6 +124,10 @@ def design_centre_beam(
     with np.errstate(divide="ignore", invalid="ignore"):
         smallest = np.where(qa > 1e-30, (-qb - np.sqrt(disc)) / (2 * qa), 0.0)
     blend = np.where(qc <= 0, 0.0, np.clip(smallest, 0.0, 1.0))
+    if max_gain_db is not None:
+        # Each driver's centre filter also stays within G_max, like the side paths.
+        lo, hi = _feasible_rho_interval(exact, plain_centre, x_active, 10 ** (max_gain_db / 20))
+        blend = np.where(lo <= hi, np.maximum(blend, lo), 1.0)
     beam = blend * plain_centre[:, None] + (1 - blend) * exact
     weights = plain.copy()
     weights[:, active] = window[active] * beam + (1 - window[active]) * plain_centre[:, None]

@@ -187,7 +187,8 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         directions = enclosure_far_field(enclosure, (0.0,) + nulls + _LOBE_EDGES_DEG, f)
         centre = design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
                                     parameters.beam_band_hz, parameters.beam_max_effort_db,
-                                    lobe_far_field=directions[1 + len(nulls):])
+                                    lobe_far_field=directions[1 + len(nulls):],
+                                    max_gain_db=parameters.max_gain_db - _GAIN_MARGIN_DB)
     else:
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
