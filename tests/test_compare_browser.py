@@ -194,6 +194,15 @@ def test_blind_mode_hides_names_and_scores_abx(browser, blind_page, comparison):
         assert name not in text
     labels = browser.execute_script("return window.soundstage.data.players.map((p) => p.label)")
     assert labels[2:] == ["A", "B", "C"]
+    # the pair pickers start on A and B; picking B and C through the page starts a new run
+    from selenium.webdriver.support.ui import Select
+
+    assert browser.execute_script("return [document.getElementById('abx-pair-a').value,"
+                                  " document.getElementById('abx-pair-b').value]") == ["2", "3"]
+    Select(browser.find_element("id", "abx-pair-a")).select_by_visible_text("B")
+    Select(browser.find_element("id", "abx-pair-b")).select_by_visible_text("C")
+    browser.find_element("id", "abx-pair-go").click()
+    assert browser.execute_script("return window.soundstage.abx.pair") == [3, 4]
     # scripted answers: 9 right, 3 wrong
     script = [True] * 9 + [False] * 3
     for correct in script:

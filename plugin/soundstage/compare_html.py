@@ -182,13 +182,16 @@ def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_
     notes = "".join(f"<div class='note'>{_e(note)}</div>" for note in comparison.notes)
     abx_html = key_html = ""
     if blind:
-        options = "".join(f"<option value='{renders.index(r)}'>{_e(shown[r.key])}</option>"
-                          for r in renders if r.kind == "preset")
+        def options(chosen: int) -> str:
+            return "".join(f"<option value='{i}'{' selected' if i == chosen else ''}>{_e(shown[r.key])}</option>"
+                           for i, r in enumerate(renders) if r.kind == "preset")
+
         abx_html = f"""<h2>ABX test</h2><div id="abx">
 <p class="muted">Pick two versions, then per trial listen to A, B and X (key <b>x</b>) and say which one X is.
 X is A or B at random in every trial. The result is shown when you finish: the one-sided binomial
 p-value P(at least k of n correct if you were guessing).</p>
-<p>compare <select id="abx-pair-a">{options}</select> with <select id="abx-pair-b">{options}</select>
+<p>compare <select id="abx-pair-a">{options(abx_pair[0])}</select> with
+<select id="abx-pair-b">{options(abx_pair[1])}</select>
 <button id="abx-pair-go">start a new run</button></p>
 <p><span id="abx-a"></span> &nbsp; <span id="abx-b"></span> &nbsp; <span id="abx-count" class="muted"></span></p>
 <p><button id="abx-answer-a">X is A</button> <button id="abx-answer-b">X is B</button>
