@@ -76,14 +76,12 @@ def test_matching_iterates_where_the_absolute_gate_bends_the_scale():
 def test_peak_guard_lowers_everything_together():
     clicks = np.zeros((2, 2 * SR), dtype=np.float32)
     clicks[:, ::4800] = 0.5  # sparse clicks: high peak, low loudness
-    gains = {"compact-speaker": 1.0, "soundbar": 1.0, "laptop": 1.0}
 
     def render(request, audio, sample_rate):
         ears = clicks.copy() if request.kind == "preset" and request.preset.name == "laptop" else audio.copy()
         return RenderOutput(ears=ears, driver_feeds=ears.copy(), driver_names=("l", "r"))
 
     result = compare(_noise(level=0.2), SR, PRESETS, renderer=render, analyzer=None, unprocessed="none")
-    del gains
     match = result.match
     assert match.guard_engaged and match.guard_db < -3.0
     peaks = {r.key: 20 * np.log10(np.max(np.abs(result.matched(r.key)))) for r in result.renders}
@@ -92,6 +90,13 @@ def test_peak_guard_lowers_everything_together():
     after = [_lufs(result.matched(r.key)) for r in result.renders]
     assert max(after) - min(after) <= 0.1  # still matched to one another
     assert any("-1 dBFS" in note and "lowered" in note for note in result.notes)
+    assert "every version was lowered by" in compare_html_text(result)  # and the report says so
+
+
+def compare_html_text(result) -> str:
+    from soundstage.compare_html import build_html
+
+    return build_html(result, max_seconds=0.5)
 
 
 def test_peak_guard_honours_another_ceiling():

@@ -226,7 +226,6 @@ def _requests(presets, reference, parameters, room, head, unprocessed) -> list[t
 
 
 def _provenance(requests, audio: np.ndarray, sample_rate: float, input_name, room, head, match) -> dict:
-    import pyloudnorm  # noqa: F401  (its version goes into the record)
     from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
