@@ -86,7 +86,7 @@ setup(
         "tomli>=2.0; python_version<'3.11'",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "hypothesis>=6.80", "pytest-xdist>=3.3"],
+        "test": ["pytest>=7.4", "hypothesis>=6.80", "pytest-xdist>=3.3", "selenium>=4.20"],
     },
     entry_points={
         "console_scripts": ["soundstage = soundstage.cli:main"],
