@@ -165,22 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     stereo = rng.standard_normal((2, n)).astype(np.float32)
 
     def scipy_upmix():
-        x = stereo.astype(np.float64)
-        m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])
-        alpha = 1 - np.exp(-1 / (0.04 * SAMPLE_RATE))
-        smooth = lambda v: ss.lfilter([alpha], [1, alpha - 1], v)
-        proj, rm, rs = 0.0, m, s
-        bands = []
-        for edge in edges:
-            band_sos = ss.butter(2, edge, fs=SAMPLE_RATE, output="sos")
-            bm, bs = ss.sosfilt(band_sos, rm), ss.sosfilt(band_sos, rs)
-            bands.append((bm, bs))
-            rm, rs = rm - bm, rs - bs
-        bands.append((rm, rs))
-        for bm, bs in bands:
-            proj = proj + smooth(bm * bs) / (smooth(bs * bs) + 1e-4 * smooth(bm * bm) + 1e-12) * bs
-        c = m - proj
-        return np.stack([x[0] - c, x[1] - c, c]).astype(np.float32)
+        from soundstage.design.reference import upmix_reference
+
+        return upmix_reference(stereo, edges, SAMPLE_RATE, 40.0).astype(np.float32)
 
     ref = _rtf(scipy_upmix, n / SAMPLE_RATE)
     for block in args.blocks:

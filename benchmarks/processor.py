@@ -24,9 +24,8 @@ import tempfile
 import time
 
 import numpy as np
-from scipy import signal
-
 from soundstage import presets
+from soundstage.design.reference import filterset_reference
 from soundstage.processor import SpatialProcessor
 
 SAMPLE_RATE = 48000.0
@@ -34,29 +33,7 @@ SAMPLE_RATE = 48000.0
 
 def scipy_evaluation(filterset, x: np.ndarray) -> np.ndarray:
     """The FilterSet applied with scipy over the whole signal (the reference implementation)."""
-    fs = filterset.sample_rate
-    x = x.astype(np.float64)
-    m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])
-    alpha = 1 - np.exp(-1 / (filterset.upmix_time_constant_ms * 1e-3 * fs))
-    smooth = lambda v: signal.lfilter([alpha], [1, -(1 - alpha)], v)  # noqa: E731
-    rest_m, rest_s, projection = m, s, 0.0
-    bands = []
-    for edge in filterset.upmix_band_edges_hz:
-        sos = signal.butter(2, edge, fs=fs, output="sos")
-        band_m, band_s = signal.sosfilt(sos, rest_m), signal.sosfilt(sos, rest_s)
-        bands.append((band_m, band_s))
-        rest_m, rest_s = rest_m - band_m, rest_s - band_s
-    bands.append((rest_m, rest_s))
-    for band_m, band_s in bands:
-        gamma = smooth(band_m * band_s) / (smooth(band_s * band_s) + 1e-4 * smooth(band_m * band_m) + 1e-12)
-        projection = projection + gamma * band_s
-    c = filterset.centre_extraction * (m - projection)
-    upmixed = np.stack([x[0] - c, x[1] - c, c])
-    fir = filterset.fir.astype(np.float64)
-    out = np.zeros((fir.shape[1], x.shape[1] + fir.shape[2] - 1))
-    for i in range(3):
-        out += signal.oaconvolve(upmixed[i][None, :], fir[i], axes=-1)
-    return out[:, : x.shape[1]]
+    return filterset_reference(filterset, x)
 
 
 def _time(fn, repeat=2):

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from soundstage.design.reference import upmix_reference
 import scipy.signal as ss
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,24 +20,8 @@ def db(energy_ratio):
 
 
 def reference(x, edges, fs, time_constant_ms=40.0, strength=1.0):
-    """Vectorised float64 statement of the algorithm: complementary bands, one-pole averages."""
-    x = x.astype(np.float64)
-    m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])
-    alpha = 1 - np.exp(-1 / (time_constant_ms * 1e-3 * fs))
-    smooth = lambda v: ss.lfilter([alpha], [1, -(1 - alpha)], v)  # P += alpha (v - P)
-    rm, rs, proj = m, s, 0.0
-    bands = []
-    for edge in edges:
-        sos = ss.butter(2, edge, fs=fs, output="sos")
-        bm, bs = ss.sosfilt(sos, rm), ss.sosfilt(sos, rs)
-        bands.append((bm, bs))
-        rm, rs = rm - bm, rs - bs
-    bands.append((rm, rs))
-    for bm, bs in bands:
-        gamma = smooth(bm * bs) / (smooth(bs * bs) + 1e-4 * smooth(bm * bm) + 1e-12)
-        proj = proj + gamma * bs
-    c = strength * (m - proj)
-    return np.stack([x[0] - c, x[1] - c, c])
+    """The vectorised float64 scipy statement of the algorithm (soundstage.design.reference)."""
+    return upmix_reference(x, edges, fs, time_constant_ms, strength)
 
 
 @pytest.mark.parametrize(("edges", "strength"), [(EDGES, 1.0), ([], 0.7)])
