@@ -217,3 +217,31 @@ def test_processor_matches_scipy_reference_of_its_filterset(name):
     reference = filterset_reference(filterset, x)[:, delay:]
     error_db = 10 * np.log10(np.sum((y[:, :-delay] - reference) ** 2) / np.sum(reference**2))
     assert error_db <= -100.0
+
+
+def test_render_cli_writes_a_readable_file_atomically(tmp_path):
+    """``soundstage render``: the output gets ordinary permissions, matches the one-shot render,
+    and an existing file is not overwritten without -y (exit 1, file untouched)."""
+    import os
+    import stat
+
+    import soundfile
+
+    from soundstage.cli import main
+
+    x = _noise(9000)
+    source, target = tmp_path / "in.wav", tmp_path / "out.wav"
+    soundfile.write(source, x.T, int(SR), subtype="FLOAT")
+    assert main(["render", str(source), "-p", "compact-speaker", "-o", str(target), "--quiet"]) == 0
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    written, rate = soundfile.read(target, dtype="float32", always_2d=True)
+    np.testing.assert_allclose(written.T, SpatialProcessor("compact-speaker")(x, SR), atol=1e-6)
+    before = target.read_bytes()
+    assert main(["render", str(source), "-p", "compact-speaker", "-o", str(target), "--quiet"]) == 1
+    assert target.read_bytes() == before
+    assert main(["render", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "x.wav"), "--quiet"]) == 1
+    assert main(["render", str(source), "-p", "no-such-preset", "-o", str(tmp_path / "y.wav"), "--quiet"]) == 1
+    assert not (tmp_path / "y.wav").exists()

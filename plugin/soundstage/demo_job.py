@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import soundfile
 
 from . import __version__, presets
+from ._atomic import publish, temporary_beside
 from .processor import SpatialProcessor
 from .testmix import test_mix
 
@@ -28,12 +28,12 @@ __all__ = ["run_demo", "write_wav_atomic"]
 def write_wav_atomic(path: Path, audio: np.ndarray, sample_rate: float) -> None:
     """Write channels-first float32 ``audio`` as a 32-bit float WAV, atomically."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = temporary_beside(path)
     os.close(handle)
     try:
         soundfile.write(temporary, np.ascontiguousarray(audio.T), int(round(sample_rate)),
                         subtype="FLOAT", format="WAV")
-        os.replace(temporary, path)
+        publish(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

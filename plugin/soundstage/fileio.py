@@ -18,6 +18,7 @@ import numpy as np
 from pedalboard.io import AudioFile
 
 from ._convention import check_buffer_size
+from ._atomic import publish
 from ._errors import ParameterError
 
 __all__ = ["FileStreamStats", "stream_file"]
@@ -143,7 +144,7 @@ def stream_file(
             bar.close()
         if written != frames:
             raise RuntimeError(f"internal: wrote {written} frames for {frames} read")
-        os.replace(tmp_name, out_path)
+        publish(tmp_name, out_path)
     except BaseException:
         if os.path.exists(tmp_name):
             os.remove(tmp_name)

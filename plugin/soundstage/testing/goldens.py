@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import publish
 from .._errors import ParameterError, SoundstageError
 
 __all__ = [
@@ -207,7 +208,7 @@ def _atomic_write(path: Path, dump) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             dump(handle)
-        os.replace(temporary, path)
+        publish(temporary, path)
     except BaseException as error:
         try:
             os.unlink(temporary)
