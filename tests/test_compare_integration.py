@@ -88,14 +88,10 @@ def test_cli_error_is_one_line(tmp_path, capsys):
     assert code == 1 and len(err.splitlines()) == 1 and "no-such-speaker" in err
 
 
-KEMAR = "/work/shared/data/hrtf/MIT_KEMAR_normal_pinna.sofa"
-
-
 def test_measured_head_is_used_for_every_version():
-    import os
+    from kemar_data import kemar_path
 
-    if not os.path.exists(KEMAR):
-        pytest.skip(f"measured KEMAR HRTF not present at {KEMAR}")
+    KEMAR = str(kemar_path())
     audio = _mix(0.5)
     result = compare(audio, SR, ["compact-speaker"], head=KEMAR, analyzer=None, unprocessed="none")
     np.testing.assert_array_equal(result.render("reference").ears, StereoReference(head=KEMAR).process(audio, SR))

@@ -103,11 +103,9 @@ def test_estimator_rejects_bad_arguments(sphere):
 
 
 def test_kemar_sources_are_located_by_a_kemar_table_and_near_by_the_sphere_table():
-    from pathlib import Path
+    from kemar_data import kemar_path
 
-    path = Path("/work/shared/data/hrtf/MIT_KEMAR_normal_pinna.sofa")
-    if not path.is_file():
-        pytest.skip(f"measured KEMAR file not present at {path}")
+    path = kemar_path()
     from soundstage.acoustics.heads import SofaHead
 
     fs = 44100

@@ -1,6 +1,5 @@
 """Channel separation, ILD/ITD, IACC_E and colouration against exact constructions."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from soundstage.monitor.metrics import (
 )
 
 FS = 48000
-KEMAR = Path("/work/shared/data/hrtf/MIT_KEMAR_normal_pinna.sofa")
 
 
 def _noise(n, seed=0):
@@ -104,8 +102,9 @@ def test_colouration_of_a_gain_a_delay_and_a_known_filter():
 
 
 def test_kemar_cues_at_30_degrees_match_the_measured_figures():
-    if not KEMAR.is_file():
-        pytest.skip(f"measured KEMAR file not present at {KEMAR}")
+    from kemar_data import kemar_path
+
+    KEMAR = kemar_path()
     from soundstage.acoustics.frame import spherical_to_cartesian
     from soundstage.acoustics.heads import SofaHead
 
