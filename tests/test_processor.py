@@ -245,3 +245,12 @@ def test_render_cli_writes_a_readable_file_atomically(tmp_path):
     assert main(["render", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "x.wav"), "--quiet"]) == 1
     assert main(["render", str(source), "-p", "no-such-preset", "-o", str(tmp_path / "y.wav"), "--quiet"]) == 1
     assert not (tmp_path / "y.wav").exists()
+
+
+def test_output_gain_scales_every_feed_exactly():
+    x = _noise(6000)
+    plain = SpatialProcessor("studio-speaker")(x, SR)
+    quieter = SpatialProcessor("studio-speaker", output_gain_db=-20.0)(x, SR)
+    np.testing.assert_allclose(quieter, 0.1 * plain, rtol=1e-4, atol=1e-7)
+    proc = SpatialProcessor("studio-speaker")
+    assert proc.headroom_db.shape == (5,) and proc.headroom_db.max() <= proc.max_gain_db + 0.5

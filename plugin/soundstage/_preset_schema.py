@@ -80,6 +80,7 @@ SCHEMA = {
         "null_region_m": Key("number", low=0.0, high=0.3, unit="m"),
         "crossover_order": Key("int", choices=(2, 4, 8)),
         "centre_gain_db": Key("number", low=-24.0, high=12.0, unit="dB"),
+        "output_gain_db": Key("number", low=-40.0, high=12.0, unit="dB"),
         "target_cancellation_db": Key("number", low=0.0, high=40.0, unit="dB"),
         "bypass": Key("strings", choices=STAGES),
         "target": Key("table", table={
@@ -105,6 +106,7 @@ PARAM_PATHS = {
     "width_deg": "design.width_deg", "max_gain_db": "design.max_gain_db",
     "filter_length_ms": "design.filter_length_ms", "null_region_m": "design.null_region_m",
     "crossover_order": "design.crossover_order", "centre_gain_db": "design.centre_gain_db",
+    "output_gain_db": "design.output_gain_db",
     "target_cancellation_db": "design.target_cancellation_db", "bypass": "design.bypass",
     "beam_band_hz": "design.beam.band_hz", "beam_max_effort_db": "design.beam.max_effort_db",
     "upmix_bands": "design.upmix.bands", "upmix_time_constant_ms": "design.upmix.time_constant_ms",

@@ -41,6 +41,7 @@ the enclosure centre, in the same axes). Schema version 1::
     null_region_m = 0.05                # [0, 0.3] m
     crossover_order = 4                 # Linkwitz–Riley order 2, 4 or 8
     centre_gain_db = 0                  # [-24, 12] dB
+    output_gain_db = 0                  # [-40, 12] dB, gain of every driver feed
     target_cancellation_db = 15         # optional: scale the target's peak to this, [0, 40] dB
     bypass = []                         # stages replaced by the plain mix
     [design.target]                     # χ_t: rises from the lowest frequency to its peak
@@ -321,6 +322,7 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         beam_null_azimuths_deg=tuple(beam.get("null_azimuths_deg", defaults.beam_null_azimuths_deg)),
         beam_max_effort_db=beam.get("max_effort_db", defaults.beam_max_effort_db),
         centre_gain_db=des.get("centre_gain_db", defaults.centre_gain_db),
+        output_gain_db=des.get("output_gain_db", defaults.output_gain_db),
         upmix_bands=upmix.get("bands", defaults.upmix_bands),
         upmix_time_constant_ms=upmix.get("time_constant_ms", defaults.upmix_time_constant_ms),
         centre_extraction=upmix.get("centre_extraction", defaults.centre_extraction),
@@ -353,6 +355,7 @@ def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Li
         "width_deg": params.width_deg, "max_gain_db": params.max_gain_db,
         "filter_length_ms": params.filter_length_ms, "null_region_m": params.null_region_m,
         "crossover_order": params.crossover_order, "centre_gain_db": params.centre_gain_db,
+        "output_gain_db": params.output_gain_db,
         "bypass": sorted(params.bypass),
         "target": {"frequencies_hz": [*params.target.frequencies_hz],
                    "cancellation_db": [*params.target.cancellation_db]},

@@ -154,6 +154,7 @@ class SpatialProcessor(StreamingProcessor):
         "target_cancellation_db": ((0.0, 40.0), "design"),
         "centre_gain_db": ((-24.0, 12.0), "design"),
         "max_gain_db": ((0.0, 30.0), "design"),
+        "output_gain_db": ((-40.0, 12.0), "design"),
         "beam": (None, "design"),
         "listener_distance_m": ((0.2, 20.0), "listener"),
         "listener_offset_m": ((-2.0, 2.0), "listener"),
@@ -205,6 +206,21 @@ class SpatialProcessor(StreamingProcessor):
     @centre_gain_db.setter
     def centre_gain_db(self, value: float) -> None:
         self._set_design(centre_gain_db=self._checked("centre_gain_db", value, (-24.0, 12.0)))
+
+    @property
+    def output_gain_db(self) -> float:
+        """Gain of every driver feed (dB, −40…+12); ``headroom_db`` tells what the filters need."""
+        return self._design.output_gain_db
+
+    @output_gain_db.setter
+    def output_gain_db(self, value: float) -> None:
+        self._set_design(output_gain_db=self._checked("output_gain_db", value, (-40.0, 12.0)))
+
+    @property
+    def headroom_db(self):
+        """Peak gain of each driver's filters at 48 kHz (dB): how far above the input's peak a
+        driver feed can go. Set ``output_gain_db`` to minus its maximum for integer outputs."""
+        return self.design(48000.0).headroom_db
 
     @property
     def max_gain_db(self) -> float:

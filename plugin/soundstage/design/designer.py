@@ -198,6 +198,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
     weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
     weights[..., designed] = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
+    weights = weights * 10 ** (parameters.output_gain_db / 20)
     if not np.all(np.isfinite(weights)):
         raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
     fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)

@@ -82,6 +82,9 @@ class DesignParameters:
         Cap on the beam's white-noise effort (sum of squared weights re the plain feed), dB.
     centre_gain_db : float
         Gain applied to the extracted centre (−24…+12 dB).
+    output_gain_db : float
+        Gain applied to every driver feed (−40…+12 dB), e.g. to make room for the cancellation
+        filters' gain (see ``FilterSet.headroom_db``) before an integer output format.
     upmix_bands : int
         Number of bands of the adaptive centre extraction (1–8).
     upmix_time_constant_ms : float
@@ -113,6 +116,7 @@ class DesignParameters:
     beam_null_azimuths_deg: tuple[float, ...] = (90.0, -90.0)
     beam_max_effort_db: float = 15.0
     centre_gain_db: float = 0.0
+    output_gain_db: float = 0.0
     upmix_bands: int = 4
     upmix_time_constant_ms: float = 40.0
     centre_extraction: float = 1.0
@@ -133,6 +137,7 @@ class DesignParameters:
         check("max_gain_db", 0.0, 30.0)
         check("beam_max_effort_db", 0.0, 40.0)
         check("centre_gain_db", -24.0, 12.0)
+        check("output_gain_db", -40.0, 12.0)
         check("upmix_bands", 1, 8)
         check("upmix_time_constant_ms", 1.0, 2000.0)
         check("centre_extraction", 0.0, 1.0)
