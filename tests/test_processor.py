@@ -154,6 +154,7 @@ def test_layouts_and_dtypes_follow_the_caller():
     ("listener_distance_m", -1.0, "listener_distance_m must be in"),
     ("listener_offset_m", 3.0, "listener_offset_m must be in"),
     ("bypass", {"reverb"}, "unknown stage"),
+    ("bypass", 3, "bypass must be a stage name"),
 ])
 def test_parameters_are_range_checked(name, value, message):
     proc = SpatialProcessor("compact-speaker")
@@ -178,8 +179,8 @@ def test_parameter_change_mid_stream_has_no_click():
         if i == 60:
             proc.width_deg = 10.0
             proc.centre_gain_db = -6.0
-        if i == 61 and proc._pending is not None:
-            proc._pending.result()  # the design thread: wait so the crossfade lands in this run
+        if i == 61:
+            proc.wait_for_design()  # the design thread: wait so the crossfade lands in this run
         out.append(proc(x[:, i * n:(i + 1) * n], SR, reset=False))
     y = np.concatenate(out, axis=1)
     steady = y[:, 20 * n:55 * n]
@@ -254,3 +255,49 @@ def test_output_gain_scales_every_feed_exactly():
     np.testing.assert_allclose(quieter, 0.1 * plain, rtol=1e-4, atol=1e-7)
     proc = SpatialProcessor("studio-speaker")
     assert proc.headroom_db.shape == (5,) and proc.headroom_db.max() <= proc.max_gain_db + 0.5
+
+
+def test_parameter_change_inside_a_board_crossfades_to_the_new_design():
+    """A Board drives process_block directly: a change still redesigns and lands."""
+    from soundstage import Board
+
+    proc = SpatialProcessor("compact-speaker")
+    board = Board([proc])
+    x = _noise(48000)
+    board(x, SR)
+    proc.width_deg = 12.0
+    proc.wait_for_design()
+    y = board(x, SR)
+    np.testing.assert_array_equal(y, SpatialProcessor("compact-speaker", width_deg=12.0)(x, SR))
+    parts = [board(x[:, i:i + 4800], SR, reset=False) for i in range(0, 24000, 4800)]
+    proc.width_deg = 40.0
+    proc.wait_for_design()
+    parts += [board(x[:, i:i + 4800], SR, reset=False) for i in range(24000, 48000, 4800)]
+    parts.append(board.flush())
+    assert np.all(np.isfinite(np.concatenate(parts, axis=1)))
+
+
+def test_a_design_that_fails_mid_stream_keeps_the_old_filters_and_parameters():
+    from soundstage.acoustics.geometry import Driver, Enclosure, Listener
+    from soundstage.design import DesignParameters
+
+    mono = Enclosure("mono", (Driver("only", (-0.05, 0, 0), (-1, 0, 0), 0.03, "monopole"),))
+    proc = SpatialProcessor(mono, listener=Listener(2.0),
+                            design=DesignParameters(beam=False, bypass=frozenset({"ctc"})))
+    x = _noise(9600)
+    first = proc(x[:, :4800], SR, reset=False)
+    proc.bypass = ()  # crosstalk cancellation with one driver cannot be designed
+    proc.wait_for_design()
+    with pytest.warns(RuntimeWarning, match="cannot be designed"):
+        rest = proc(x[:, 4800:], SR, reset=False)
+    assert proc.bypass == frozenset({"ctc"})
+    streamed = np.concatenate([first, rest, proc.flush()], axis=1)
+    np.testing.assert_array_equal(streamed, proc(x, SR))
+
+
+def test_cli_bypass_parameter_parses_stage_names():
+    from soundstage.cli import _parse_param
+
+    assert _parse_param("bypass=ctc,beam") == ("bypass", frozenset({"ctc", "beam"}))
+    assert _parse_param("bypass=") == ("bypass", frozenset())
+    assert _parse_param("target_cancellation_db=none") == ("target_cancellation_db", None)

@@ -21,13 +21,15 @@ def _parse_param(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, got {text!r}")
     name, value = text.split("=", 1)
     name = name.strip().replace("-", "_")
+    if name == "bypass":
+        return name, frozenset(s.strip() for s in value.split(",") if s.strip())
     lowered = value.strip().lower()
     if lowered in ("true", "on", "yes"):
         return name, True
     if lowered in ("false", "off", "no"):
         return name, False
-    if name == "bypass":
-        return name, frozenset(s for s in value.split(",") if s)
+    if lowered == "none":
+        return name, None
     try:
         return name, float(value)
     except ValueError:

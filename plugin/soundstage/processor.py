@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -95,7 +96,7 @@ class SpatialProcessor(StreamingProcessor):
         self._extractor = None
         self._convolver = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
-        self._design_lock = threading.Lock()
+        self._parameter_lock = threading.RLock()
         unknown = sorted(set(parameters) - set(self._PARAMETERS) - {"bypass"})
         if unknown:
             raise ParameterError(f"unknown parameter(s) {unknown}; allowed: {sorted(self._PARAMETERS) + ['bypass']}")
@@ -156,17 +157,19 @@ class SpatialProcessor(StreamingProcessor):
         "max_gain_db": ((0.0, 30.0), "design"),
         "output_gain_db": ((-40.0, 12.0), "design"),
         "beam": (None, "design"),
-        "listener_distance_m": ((0.2, 20.0), "listener"),
+        "listener_distance_m": ((0.1, 100.0), "listener"),
         "listener_offset_m": ((-2.0, 2.0), "listener"),
     }
 
     def _set_design(self, **changes) -> None:
-        self._design = replace(self._design, **changes)
-        self._schedule_redesign()
+        with self._parameter_lock:
+            self._design = replace(self._design, **changes)
+            self._schedule_redesign()
 
     def _set_listener(self, **changes) -> None:
-        self._listener = replace(self._listener, **changes)
-        self._schedule_redesign()
+        with self._parameter_lock:
+            self._listener = replace(self._listener, **changes)
+            self._schedule_redesign()
 
     @staticmethod
     def _checked(name: str, value, bounds) -> float:
@@ -217,10 +220,11 @@ class SpatialProcessor(StreamingProcessor):
         self._set_design(output_gain_db=self._checked("output_gain_db", value, (-40.0, 12.0)))
 
     @property
-    def headroom_db(self):
-        """Peak gain of each driver's filters at 48 kHz (dB): how far above the input's peak a
-        driver feed can go. Set ``output_gain_db`` to minus its maximum for integer outputs."""
-        return self.design(48000.0).headroom_db
+    def headroom_db(self) -> np.ndarray:
+        """Peak gain of each driver's filters (dB) at the sample rate in use (48 kHz before the
+        first call): how far above the input's peak a driver feed can go. Set
+        ``output_gain_db`` to minus its maximum for integer outputs."""
+        return self.design(self._filters.sample_rate if self._filters is not None else 48000.0).headroom_db
 
     @property
     def max_gain_db(self) -> float:
@@ -244,12 +248,12 @@ class SpatialProcessor(StreamingProcessor):
 
     @property
     def listener_distance_m(self) -> float:
-        """Distance from the listener to the enclosure (m, 0.2–20)."""
+        """Distance from the listener to the enclosure (m, 0.1–100)."""
         return self._listener.distance_m
 
     @listener_distance_m.setter
     def listener_distance_m(self, value: float) -> None:
-        self._set_listener(distance_m=self._checked("listener_distance_m", value, (0.2, 20.0)))
+        self._set_listener(distance_m=self._checked("listener_distance_m", value, (0.1, 100.0)))
 
     @property
     def listener_offset_m(self) -> float:
@@ -267,7 +271,14 @@ class SpatialProcessor(StreamingProcessor):
 
     @bypass.setter
     def bypass(self, stages) -> None:
-        stages = frozenset([stages] if isinstance(stages, str) else stages)
+        if isinstance(stages, str):
+            stages = [stages]
+        try:
+            stages = frozenset(stages)
+        except TypeError:
+            raise ParameterError(
+                f"bypass must be a stage name or a collection of them from {list(STAGES)}, got {stages!r}"
+            ) from None
         unknown = sorted(stages - set(STAGES))
         if unknown:
             raise ParameterError(f"bypass names unknown stage(s) {unknown}; allowed: {list(STAGES)}")
@@ -276,20 +287,32 @@ class SpatialProcessor(StreamingProcessor):
     # ------------------------------------------------------------------ design
     def design(self, sample_rate: float) -> FilterSet:
         """The :class:`FilterSet` for the current parameters at ``sample_rate`` (cached)."""
-        return design_filterset(self._enclosure, self._listener, self._design, sample_rate)
+        with self._parameter_lock:
+            enclosure, listener, design = self._enclosure, self._listener, self._design
+        return design_filterset(enclosure, listener, design, sample_rate)
+
+    def wait_for_design(self, timeout_s: float | None = None) -> None:
+        """Block until a redesign started by a parameter change has finished (it is adopted,
+        with its crossfade, by the next processed block)."""
+        pending = self._pending
+        if pending is not None:
+            concurrent.futures.wait([pending], timeout=timeout_s)
 
     def _schedule_redesign(self) -> None:
+        """After a parameter change (called with the parameter lock held): design the new
+        filters on the background thread, superseding a design still waiting to run. Without
+        filters yet, the first processing call designs them."""
         filters = self._filters
         if filters is None:
             return
-        if self._stream is None:
-            # Not streaming: the next call designs synchronously.
-            self._filters = None
-            self._pending = None
-            self._prepared_for = None
-            return
-        enclosure, listener, design = self._enclosure, self._listener, self._design
-        self._pending = _EXECUTOR.submit(design_filterset, enclosure, listener, design, filters.sample_rate)
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = _EXECUTOR.submit(design_filterset, self._enclosure, self._listener, self._design,
+                                         filters.sample_rate)
+
+    def _is_current(self, filters: FilterSet | None, sample_rate: float) -> bool:
+        return (filters is not None and filters.sample_rate == sample_rate and filters.parameters == self._design
+                and filters.listener == self._listener)
 
     # ------------------------------------------------------------------ processor protocol
     def output_channels(self, num_input_channels: int) -> int:
@@ -307,10 +330,25 @@ class SpatialProcessor(StreamingProcessor):
             )
 
     def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
-        if self._filters is None or self._filters.sample_rate != sample_rate:
-            self._filters = self.design(sample_rate)
-            self._pending = None
+        """Design (or take the pending design of) the filters for ``sample_rate`` and build the
+        kernels; off the real-time path, so it waits for a redesign in flight."""
+        self._take_newest_design(sample_rate)
         self._build_kernels(self._filters)
+
+    def _take_newest_design(self, sample_rate: float) -> None:
+        """Make ``self._filters`` match the current parameters at ``sample_rate`` now (no
+        crossfade). A design that fails restores the parameters of the filters in use."""
+        with self._parameter_lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+        if self._is_current(self._filters, sample_rate):
+            return
+        try:
+            self._filters = self.design(sample_rate)
+        except Exception:
+            self._restore_parameters_of(self._filters)
+            raise
 
     def _build_kernels(self, filters: FilterSet) -> None:
         from ._kernels.convolver import PartitionedConvolver
@@ -347,11 +385,27 @@ class SpatialProcessor(StreamingProcessor):
             latency += self._auralizer.latency_samples
         return int(latency)
 
+    def _restore_parameters_of(self, filters: FilterSet | None) -> None:
+        if filters is not None:
+            with self._parameter_lock:
+                self._design, self._listener = filters.parameters, filters.listener
+
     def _adopt_pending_design(self) -> None:
-        pending = self._pending
-        if pending is None or not pending.done():
+        """Between blocks: switch to a finished background design with a crossfade. A design
+        that failed leaves the current filters playing, restores their parameters and warns."""
+        with self._parameter_lock:
+            pending = self._pending
+            if pending is None or not pending.done():
+                return
+            self._pending = None
+        if pending.cancelled():
             return
-        self._pending = None
+        error = pending.exception()
+        if error is not None:
+            self._restore_parameters_of(self._filters)
+            warnings.warn(f"SpatialProcessor: the new parameters cannot be designed ({error}); "
+                          "the previous ones stay in use", RuntimeWarning, stacklevel=4)
+            return
         new = pending.result()
         old = self._filters
         if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
@@ -359,6 +413,9 @@ class SpatialProcessor(StreamingProcessor):
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             self._extractor.strength = new.centre_extraction
             self._filters = new
+            if self._auralizer is not None and new.listener != old.listener:
+                # The simulated listener moves with the design listener (switched, not faded).
+                self._auralizer = self._make_auralizer(new.sample_rate)
         else:  # a change of shape or latency cannot crossfade: switch at once
             self._filters = new
             self._build_kernels(new)
@@ -379,11 +436,10 @@ class SpatialProcessor(StreamingProcessor):
         return out
 
     def _reset_state(self) -> None:
-        pending = self._pending
-        if pending is not None:
+        if self._filters is not None and (self._pending is not None
+                                          or not self._is_current(self._filters, self._filters.sample_rate)):
             # A reset is off the real-time path: take the newest design without a crossfade.
-            self._pending = None
-            self._filters = pending.result()
+            self._take_newest_design(self._filters.sample_rate)
             self._build_kernels(self._filters)
         if self._extractor is not None:
             self._extractor.reset()

@@ -92,3 +92,6 @@ def test_mix(sample_rate: float = 48000.0, seconds: float = 6.0, *, seed: int = 
     mix += 0.05 * ambience / np.max(np.abs(ambience))
     mix *= 10 ** (-3 / 20) / np.max(np.abs(mix))
     return mix.astype(np.float32)
+
+
+test_mix.__test__ = False  # a signal generator, not a test, when imported into a test module

@@ -22,6 +22,7 @@ import functools
 import numpy as np
 
 from .._errors import DesignError, ParameterError
+from ..acoustics.frame import SPEED_OF_SOUND_M_S
 from ..acoustics.geometry import Enclosure, Listener
 from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
@@ -75,7 +76,7 @@ def _plant(enclosure, listener, frequencies_hz, head) -> np.ndarray:
 
     h = plant_response(enclosure, listener, frequencies_hz, head=head)
     r0 = float(np.linalg.norm(listener.enclosure_position_m - listener.head_position_m))
-    c = getattr(head, "speed_of_sound_m_s", 343.0)
+    c = getattr(head, "speed_of_sound_m_s", SPEED_OF_SOUND_M_S)
     return h * r0 * np.exp(2j * np.pi * frequencies_hz * r0 / c)[None, None, :]
 
 
