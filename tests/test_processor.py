@@ -301,3 +301,13 @@ def test_cli_bypass_parameter_parses_stage_names():
     assert _parse_param("bypass=ctc,beam") == ("bypass", frozenset({"ctc", "beam"}))
     assert _parse_param("bypass=") == ("bypass", frozenset())
     assert _parse_param("target_cancellation_db=none") == ("target_cancellation_db", None)
+
+
+def test_wrong_parameter_types_are_type_errors():
+    proc = SpatialProcessor("compact-speaker")
+    with pytest.raises(TypeError, match="width_deg must be a number"):
+        proc.width_deg = "wide"
+    with pytest.raises(TypeError, match="beam must be True or False"):
+        proc.beam = "yes"
+    proc.width_deg = np.float32(20)  # numpy scalars are numbers
+    assert proc.width_deg == 20.0

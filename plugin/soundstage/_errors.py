@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "SoundstageError",
     "ParameterError",
+    "ParameterTypeError",
     "AudioFormatError",
     "PresetError",
     "GeometryError",
@@ -25,6 +26,10 @@ class SoundstageError(Exception):
 
 class ParameterError(SoundstageError, ValueError):
     """An argument or parameter has a value outside what is allowed."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """An argument or parameter of the wrong type (a string where a number is expected)."""
 
 
 class AudioFormatError(SoundstageError, TypeError):

@@ -76,7 +76,7 @@ SCHEMA = {
     "design": Key("table", table={
         "width_deg": Key("number", low=1.0, high=90.0, unit="deg"),
         "max_gain_db": Key("number", low=0.0, high=30.0, unit="dB"),
-        "filter_length_ms": Key("number", low=5.0, high=500.0, unit="ms"),
+        "filter_length_ms": Key("number", low=6.0, high=500.0, unit="ms"),  # ≥ twice the 3 ms modelling delay
         "null_region_m": Key("number", low=0.0, high=0.3, unit="m"),
         "crossover_order": Key("int", choices=(2, 4, 8)),
         "centre_gain_db": Key("number", low=-24.0, high=12.0, unit="dB"),

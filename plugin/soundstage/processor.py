@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import presets as _presets
-from ._errors import ParameterError
+from ._errors import ParameterError, ParameterTypeError
 from .acoustics.geometry import Enclosure, Listener
 from .design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, STAGES, DesignParameters, FilterSet, design_filterset
 from .processor_base import StreamingProcessor
@@ -171,13 +171,13 @@ class SpatialProcessor(StreamingProcessor):
             self._listener = replace(self._listener, **changes)
             self._schedule_redesign()
 
-    @staticmethod
-    def _checked(name: str, value, bounds) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"{name} must be a number, got {value!r}") from None
-        low, high = bounds
+    @classmethod
+    def _checked(cls, name: str, value) -> float:
+        """``value`` as a float inside the range of ``_PARAMETERS[name]``, or a clear error."""
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ParameterTypeError(f"{name} must be a number, got {value!r}")
+        number = float(value)
+        low, high = cls._PARAMETERS[name][0]
         if not (np.isfinite(number) and low <= number <= high):
             raise ParameterError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
         return number
@@ -189,7 +189,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @width_deg.setter
     def width_deg(self, value: float) -> None:
-        self._set_design(width_deg=self._checked("width_deg", value, self._PARAMETERS["width_deg"][0]))
+        self._set_design(width_deg=self._checked("width_deg", value))
 
     @property
     def target_cancellation_db(self) -> float | None:
@@ -198,7 +198,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @target_cancellation_db.setter
     def target_cancellation_db(self, value: float | None) -> None:
-        checked = None if value is None else self._checked("target_cancellation_db", value, (0.0, 40.0))
+        checked = None if value is None else self._checked("target_cancellation_db", value)
         self._set_design(target_cancellation_db=checked)
 
     @property
@@ -208,7 +208,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @centre_gain_db.setter
     def centre_gain_db(self, value: float) -> None:
-        self._set_design(centre_gain_db=self._checked("centre_gain_db", value, (-24.0, 12.0)))
+        self._set_design(centre_gain_db=self._checked("centre_gain_db", value))
 
     @property
     def output_gain_db(self) -> float:
@@ -217,7 +217,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @output_gain_db.setter
     def output_gain_db(self, value: float) -> None:
-        self._set_design(output_gain_db=self._checked("output_gain_db", value, (-40.0, 12.0)))
+        self._set_design(output_gain_db=self._checked("output_gain_db", value))
 
     @property
     def headroom_db(self) -> np.ndarray:
@@ -233,7 +233,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @max_gain_db.setter
     def max_gain_db(self, value: float) -> None:
-        self._set_design(max_gain_db=self._checked("max_gain_db", value, (0.0, 30.0)))
+        self._set_design(max_gain_db=self._checked("max_gain_db", value))
 
     @property
     def beam(self) -> bool:
@@ -243,7 +243,7 @@ class SpatialProcessor(StreamingProcessor):
     @beam.setter
     def beam(self, value: bool) -> None:
         if not isinstance(value, (bool, np.bool_)):
-            raise ParameterError(f"beam must be True or False, got {value!r}")
+            raise ParameterTypeError(f"beam must be True or False, got {value!r}")
         self._set_design(beam=bool(value))
 
     @property
@@ -253,7 +253,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @listener_distance_m.setter
     def listener_distance_m(self, value: float) -> None:
-        self._set_listener(distance_m=self._checked("listener_distance_m", value, (0.1, 100.0)))
+        self._set_listener(distance_m=self._checked("listener_distance_m", value))
 
     @property
     def listener_offset_m(self) -> float:
@@ -262,7 +262,7 @@ class SpatialProcessor(StreamingProcessor):
 
     @listener_offset_m.setter
     def listener_offset_m(self, value: float) -> None:
-        self._set_listener(lateral_offset_m=self._checked("listener_offset_m", value, (-2.0, 2.0)))
+        self._set_listener(lateral_offset_m=self._checked("listener_offset_m", value))
 
     @property
     def bypass(self) -> frozenset:
