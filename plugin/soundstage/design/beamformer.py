@@ -56,7 +56,7 @@ def design_centre_beam(
     enabled: bool = True,
     transition_octaves: float = 1 / 3,
     lobe_far_field: np.ndarray | None = None,
-    lobe_gain_db: float = -3.0,
+    lobe_gain_db: float | tuple[float, ...] = -3.0,
     lobe_weight: float = 0.7,
     max_gain_db: float | None = None,
 ) -> np.ndarray:
@@ -81,10 +81,10 @@ def design_centre_beam(
         Cap on each driver's centre filter (G_max), met by the same blend toward the plain feed.
     lobe_far_field : np.ndarray [shape=(n_lobe, N, F)], optional
         Far-field responses at the main-lobe edges (default ±45°), pulled softly toward
-        ``lobe_gain_db`` re on-axis with weight ``lobe_weight`` (the nulls and the on-axis
+        ``lobe_gain_db`` (one value, or one per row) re on-axis with weight ``lobe_weight`` (the nulls and the on-axis
         constraint stay stronger).
     """
-    lobe_gain = 10 ** (lobe_gain_db / 20)
+    lobe_gain = np.atleast_1d(10 ** (np.asarray(lobe_gain_db, dtype=float) / 20))[:, None]
     plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
     if not enabled or null_far_field.shape[0] == 0:
         return crossover * plain
