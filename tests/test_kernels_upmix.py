@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from soundstage.design.reference import upmix_reference
-import scipy.signal as ss
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

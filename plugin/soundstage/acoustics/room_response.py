@@ -53,7 +53,7 @@ from .directivity import driver_directivity
 from .frame import SPEED_OF_SOUND_M_S, cartesian_to_spherical, spherical_to_cartesian
 from .geometry import Enclosure, Listener
 from .heads.base import HeadModel
-from .plant import PLANT_MARGIN_SAMPLES, plant_impulse_responses, resolve_head, yaw_matrix
+from .plant import plant_impulse_responses, resolve_head, yaw_matrix
 from .room import Room, _image_gains, _image_lattice
 
 __all__ = ["RoomResponse", "room_impulse_responses", "block_length", "HEAD_GRID_DISTANCE_M"]

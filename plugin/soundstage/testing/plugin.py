@@ -13,7 +13,6 @@ Without installing, load it with ``pytest -p soundstage.testing.plugin``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
