@@ -3,8 +3,9 @@
 For each built-in preset it writes the driver feeds (``<preset>.drivers.wav``, one channel per
 driver) and, when the listening simulation is available, a headphone render
 (``<preset>.headphones.wav``) next to the ±30° stereo reference (``reference.headphones.wav``).
-``summary.json`` and ``summary.md`` list, per preset, the drivers, the latency, the peak level of
-the feeds and the speed of the render.
+``summary.json`` and ``summary.md`` list, per preset, the drivers, the latency, the design time,
+the speed of the render (design excluded), the peak level of the feeds (written as 32-bit float
+WAV, so levels above 0 dBFS survive) and the filters' headroom need.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
     for name in presets.list():
         processor = SpatialProcessor(name)
         start = time.perf_counter()
+        processor.design(sample_rate)
+        design_s = time.perf_counter() - start
+        start = time.perf_counter()
         feeds = processor(mix, sample_rate)
         elapsed = time.perf_counter() - start
         write_wav_atomic(output_dir / f"{name}.drivers.wav", feeds, sample_rate)
@@ -64,7 +68,9 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
             "drivers": list(processor.driver_names),
             "latency_samples": processor.latency_samples,
             "peak_dbfs": float(20 * np.log10(max(np.max(np.abs(feeds)), 1e-12))),
+            "design_s": float(design_s),
             "realtime_factor": float(seconds / max(elapsed, 1e-9)),
+            "headroom_db": float(np.max(processor.headroom_db)),
         }
         try:
             headphones = SpatialProcessor(name, output="binaural")(mix, sample_rate)
@@ -84,10 +90,12 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
     summary = {"soundstage": __version__, "sample_rate": sample_rate, "seconds": seconds, "presets": rows}
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     lines = [f"# soundstage demo ({seconds:g} s test mix at {sample_rate:g} Hz)", "",
-             "| preset | drivers | latency (samples) | peak (dBFS) | × real time |", "|---|---|---|---|---|"]
+             "| preset | drivers | latency (samples) | design (s) | × real time | peak (dBFS) | filter headroom (dB) |",
+             "|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['preset']} | {len(row['drivers'])} | {row['latency_samples']} | "
-                     f"{row['peak_dbfs']:.1f} | {row['realtime_factor']:.0f} |")
+                     f"{row['design_s']:.2f} | {row['realtime_factor']:.0f} | {row['peak_dbfs']:.1f} | "
+                     f"{row['headroom_db']:.1f} |")
     text = "\n".join(lines) + "\n"
     (output_dir / "summary.md").write_text(text, encoding="utf-8")
     return f"wrote {len(rows)} presets to {output_dir}/\n" + text
