@@ -44,7 +44,7 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
     spec : None, str, os.PathLike or HeadModel
         ``None`` or ``"sphere"`` → :class:`RigidSphereHead`; ``"brown-duda"`` →
         :class:`BrownDudaHead`; ``"free-field"`` → :class:`FreeFieldEars`; a path to an existing
-        ``.sofa`` file → :class:`SofaHead`; a :class:`HeadModel` → itself.
+        ``.sofa`` file → :class:`SofaHead` with interpolated lookup; a :class:`HeadModel` → itself.
     radius_m : float, keyword-only
         Head radius in metres for the parametric models.
     speed_of_sound_m_s : float, keyword-only
@@ -73,7 +73,9 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
     if isinstance(spec, (str, Path)):
         path = Path(spec)
         if path.suffix.lower() == ".sofa" and path.is_file():
-            return SofaHead(path, speed_of_sound_m_s=speed_of_sound_m_s)
+            # Interpolated, not nearest: a compact enclosure's drivers are a few degrees apart,
+            # finer than a measured grid, and the plant needs their small time differences.
+            return SofaHead(path, interpolation="linear", speed_of_sound_m_s=speed_of_sound_m_s)
     raise ParameterError(
         f"head must be one of {', '.join(repr(n) for n in HEAD_NAMES)}, None, a path to an existing "
         f".sofa file or a HeadModel instance; got {spec!r}"
