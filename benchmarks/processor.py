@@ -4,6 +4,7 @@ For each built-in preset (48 kHz stereo noise, one core):
 
 * offline: one call with ``buffer_size=4096``;
 * streaming: ``reset=False`` calls of 128 samples;
+* offline with ``partition_size=1024`` (more latency, fewer FFTs and multiply-adds per sample);
 * scipy: the same FilterSet evaluated with scipy over the whole signal — the upmix as its
   vectorised statement (``sosfilt`` band split, ``lfilter`` one-pole averages) and the FIR
   matrix with ``scipy.signal.oaconvolve`` per path;
@@ -61,8 +62,11 @@ def bench(seconds: float) -> list[tuple]:
 
         streaming = _time(stream, repeat=1)
         reference = _time(lambda: scipy_evaluation(filterset, x), repeat=1)
+        large = SpatialProcessor(name, partition_size=1024)
+        large(x[:, :4800], SAMPLE_RATE)
+        offline_large = _time(lambda: large(x, SAMPLE_RATE, buffer_size=4096))
         rows.append((name, filterset.num_drivers, seconds / offline, seconds / streaming, seconds / reference,
-                     reference / offline))
+                     reference / offline, seconds / offline_large))
     return rows
 
 
@@ -93,9 +97,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rows = bench(args.seconds)
     print(f"SpatialProcessor at {SAMPLE_RATE:g} Hz, {args.seconds:g} s of stereo noise (× real time, one core)")
-    print(f"{'preset':16s} {'drivers':>7s} {'offline 4096':>13s} {'stream 128':>11s} {'scipy':>8s} {'offline/scipy':>14s}")
-    for name, drivers, offline, streaming, reference, ratio in rows:
-        print(f"{name:16s} {drivers:7d} {offline:13.0f} {streaming:11.0f} {reference:8.0f} {ratio:14.2f}")
+    print(f"{'preset':16s} {'drivers':>7s} {'offline 4096':>13s} {'stream 128':>11s} {'scipy':>8s} "
+          f"{'offline/scipy':>14s} {'offline P=1024':>15s}")
+    for name, drivers, offline, streaming, reference, ratio, offline_large in rows:
+        print(f"{name:16s} {drivers:7d} {offline:13.0f} {streaming:11.0f} {reference:8.0f} {ratio:14.2f} "
+              f"{offline_large:15.0f}")
     if args.memory_minutes > 0:
         before, after = peak_memory_streaming(args.memory_minutes)
         print(f"peak RSS streaming {args.memory_minutes:g} min through studio-speaker: {after:.0f} MB "

@@ -334,3 +334,14 @@ def test_left_input_is_heard_on_the_left_end_to_end(name):
     left_input, right_input = levels
     assert left_input[0] - left_input[1] >= 5.0
     assert right_input[1] - right_input[0] >= 5.0
+
+
+def test_partition_size_changes_latency_not_the_aligned_output():
+    x = _noise(12000)
+    default = SpatialProcessor("compact-speaker")
+    large = SpatialProcessor("compact-speaker", partition_size=1024)
+    y, z = default(x, SR), large(x, SR)
+    assert large.latency_samples - default.latency_samples == 1024 - 256
+    np.testing.assert_allclose(z, y, atol=2e-6)
+    with pytest.raises(ParameterError, match="partition_size must be a power of two"):
+        SpatialProcessor("compact-speaker", partition_size=1000)

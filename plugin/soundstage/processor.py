@@ -14,6 +14,7 @@ first one of a stream).
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import threading
 import warnings
 from dataclasses import replace
@@ -56,6 +57,10 @@ class SpatialProcessor(StreamingProcessor):
     output : {"drivers", "binaural"}
         ``"drivers"``: one channel per driver. ``"binaural"``: the listening simulation's two ear
         signals (see :mod:`soundstage.monitor`).
+    partition_size : int, optional
+        Partition of the FIR-matrix convolution (power of two, 64–8192 samples); it is part of the
+        latency. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low latency). Offline
+        renders run about 1.5× (512) to 1.9× (1024) faster with larger partitions.
     **parameters
         Initial values of the parameter properties (``width_deg=20`` ...) and ``bypass``.
 
@@ -69,8 +74,9 @@ class SpatialProcessor(StreamingProcessor):
     (5, 4800)
     """
 
-    def __init__(self, preset="studio-speaker", *, listener: Listener | None = None,
-                 design: DesignParameters | None = None, output: str = "drivers", **parameters):
+    def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
+                 listener: Listener | None = None, design: DesignParameters | None = None,
+                 output: str = "drivers", partition_size: int | None = None, **parameters):
         super().__init__()
         if isinstance(preset, Enclosure):
             self._preset = None
@@ -89,6 +95,11 @@ class SpatialProcessor(StreamingProcessor):
         if output not in ("drivers", "binaural"):
             raise ParameterError(f"output must be 'drivers' or 'binaural', got {output!r}")
         self._output = output
+        if partition_size is not None and (not isinstance(partition_size, (int, np.integer))
+                                           or partition_size < 64 or partition_size > 8192
+                                           or partition_size & (partition_size - 1)):
+            raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
+        self._partition_size = None if partition_size is None else int(partition_size)
         self._auralizer = None
         self._filters: FilterSet | None = None
         self._pending: concurrent.futures.Future | None = None
@@ -361,7 +372,7 @@ class SpatialProcessor(StreamingProcessor):
                                               time_constant_ms=filters.upmix_time_constant_ms,
                                               strength=filters.centre_extraction)
             self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir),
-                                                   partition_size=_partition_for(filters.sample_rate))
+                                                   partition_size=self._partition_size or _partition_for(filters.sample_rate))
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
