@@ -70,9 +70,12 @@ def test_reference_pair_reduces_to_identity(sample_rate):
 
 # ---------------------------------------------------------------- cancellation to target
 @pytest.mark.parametrize("sample_rate", SAMPLE_RATES)
-@pytest.mark.parametrize("name", ["compact-speaker", "stereo-dipole"])
+@pytest.mark.parametrize("name", ["compact-speaker", "stereo-dipole", "studio-speaker", "soundbar"])
 def test_separation_meets_target_under_gain_cap(name, sample_rate):
-    fs = _design(name, sample_rate, bypass=frozenset({"virtualizer"}))
+    """CTC alone tracks the target within ±1 dB where it is reachable (two-driver inverse and
+    N-driver point null-steering; a widened null region trades this sweet-spot accuracy for
+    robustness and is measured in benchmarks/design.py instead)."""
+    fs = _design(name, sample_rate, bypass=frozenset({"virtualizer"}), null_region_m=0.0)
     f = fs.diagnostics["frequencies_hz"]
     pick = (f >= 150) & (f <= min(16000, 0.4 * sample_rate))
     grid = f[pick][:: max(1, pick.sum() // 300)]
