@@ -40,3 +40,15 @@ def test_unknown_preset_is_one_line_and_exit_1(capsys):
     assert main(["presets", "show", "no-such-speaker"]) == 1
     err = capsys.readouterr().err.strip()
     assert "no-such-speaker" in err and len(err.splitlines()) == 1
+
+
+def test_render_monitor_headphones_writes_the_listening_simulation(tmp_path):
+    x = test_mix(48000.0, 0.5)
+    source, target = tmp_path / "mix.wav", tmp_path / "ears.wav"
+    soundfile.write(source, x.T, 48000, subtype="FLOAT")
+    assert main(["render", str(source), "-p", "soundbar", "--monitor", "headphones", "-o", str(target),
+                 "--quiet", "--param", "width_deg=25"]) == 0
+    ears, rate = soundfile.read(target, dtype="float32", always_2d=True)
+    expected = SpatialProcessor("soundbar", output="binaural", width_deg=25.0)(x, 48000.0)
+    assert ears.shape[1] == 2
+    np.testing.assert_allclose(ears.T, expected, atol=1e-6)
