@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 
 __all__ = [
     "SILENCE_DBFS",
@@ -150,21 +149,17 @@ def band_levels_dbfs(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, n
     levels_dbfs : np.ndarray [shape=(channels, bands)]
         Band levels in dBFS (mean-square power re 1.0).
     """
+    from ..monitor.metrics_bands import band_edges, band_energies
+
     audio = np.asarray(audio, dtype=np.float64)
-    frequencies_hz, psd = scipy.signal.periodogram(
-        audio, fs=sample_rate, window="boxcar", detrend=False, scaling="density", axis=-1
-    )
-    bin_width_hz = frequencies_hz[1] - frequencies_hz[0] if frequencies_hz.size > 1 else sample_rate
+    n = audio.shape[-1]
     centres_hz = third_octave_centres_hz(sample_rate)
-    edges_hz = np.stack([centres_hz * 10 ** (-1 / 20), centres_hz * 10 ** (1 / 20)], axis=-1)
-    keep, powers = [], []
-    for k, (low, high) in enumerate(edges_hz):
-        inside = (frequencies_hz >= low) & (frequencies_hz < high)
-        if np.any(inside):
-            keep.append(k)
-            powers.append(psd[..., inside].sum(axis=-1) * bin_width_hz)
-    levels = np.stack(powers, axis=-1) if powers else np.zeros((audio.shape[0], 0))
-    return centres_hz[keep], power_to_dbfs(levels)
+    # No zero padding: each band is the exact Parseval share of its DFT bins.
+    energies = band_energies(audio, sample_rate, centres_hz, n_fft=n)
+    lower, upper = band_edges(centres_hz)
+    bins = np.fft.rfftfreq(n, 1.0 / sample_rate)
+    keep = np.searchsorted(bins, upper, side="left") > np.searchsorted(bins, lower, side="left")
+    return centres_hz[keep], power_to_dbfs(energies[..., keep] / n)
 
 
 def integrated_loudness_lufs(audio: np.ndarray, sample_rate: int) -> np.ndarray | None:
