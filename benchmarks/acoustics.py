@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_ms
 
 DEFAULT_SOFA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hrtf" / "MIT_KEMAR_normal_pinna.sofa"
 
@@ -36,15 +36,6 @@ def studio_speaker():
         Driver("woofer", (0.0, 0.0, -0.1), (0.0, 0.0, -1.0), 0.05, "piston", band_hz=(0.0, 300.0)),
     )
     return Enclosure("studio-class", drivers, body="cylinder", body_radius_m=r, body_height_m=0.2)
-
-
-def best_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * min(times)
 
 
 def main(argv=None) -> int:

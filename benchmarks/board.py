@@ -15,9 +15,9 @@ Python stage loop).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_ms
 import pedalboard
 
 from soundstage.board import Board
@@ -61,15 +61,6 @@ class Upmix(StreamingProcessor):
 
     def _reset_state(self):
         self._line[:] = 0
-
-
-def best_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * min(times)
 
 
 def stream(processor, x: np.ndarray, chunk: int, flush) -> None:

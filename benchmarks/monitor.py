@@ -17,18 +17,10 @@ import argparse
 import time
 
 import numpy as np
+from _timing import best_time_s
 import scipy.signal
 
 FS = 48000
-
-
-def _best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None) -> None:
@@ -49,10 +41,10 @@ def main(argv=None) -> None:
         def reference():
             scipy.signal.oaconvolve(feeds[None, :, :], irs, axes=-1)
 
-        t_ref = _best(reference, args.repeats)
+        t_ref = best_time_s(reference, args.repeats)
         rows.append((room, irs.shape[-1], "scipy oaconvolve, one call", args.seconds / t_ref, 1.0))
         for block in (512, 2048, 8192):
-            t = _best(lambda: aur(feeds, FS, buffer_size=block), args.repeats)
+            t = best_time_s(lambda: aur(feeds, FS, buffer_size=block), args.repeats)
             rows.append((room, irs.shape[-1], f"Auralizer, {block}-sample blocks", args.seconds / t, t_ref / t))
 
     print(f"\nAuralizer, studio-speaker (5 drivers → 2 ears), {FS} Hz, {args.seconds:g} s of feeds, best of "
@@ -67,7 +59,7 @@ def main(argv=None) -> None:
         start = time.perf_counter()
         analyze("studio-speaker", room=room)
         cold = time.perf_counter() - start
-        warm = _best(lambda: analyze("studio-speaker", room=room), 1)
+        warm = best_time_s(lambda: analyze("studio-speaker", room=room), 1)
         print(f"{room or 'anechoic':12s} {cold:9.2f} {warm:9.2f}")
 
 

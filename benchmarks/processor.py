@@ -22,28 +22,14 @@ import os
 import resource
 import sys
 import tempfile
-import time
 
 import numpy as np
+from _timing import best_time_s
 from soundstage import presets
 from soundstage.design.reference import filterset_reference
 from soundstage.processor import SpatialProcessor
 
 SAMPLE_RATE = 48000.0
-
-
-def scipy_evaluation(filterset, x: np.ndarray) -> np.ndarray:
-    """The FilterSet applied with scipy over the whole signal (the reference implementation)."""
-    return filterset_reference(filterset, x)
-
-
-def _time(fn, repeat=2):
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def bench(seconds: float) -> list[tuple]:
@@ -53,18 +39,18 @@ def bench(seconds: float) -> list[tuple]:
         proc = SpatialProcessor(name)
         proc(x[:, :4800], SAMPLE_RATE)  # design once (cached), outside the timing
         filterset = proc.design(SAMPLE_RATE)
-        offline = _time(lambda: proc(x, SAMPLE_RATE, buffer_size=4096))
+        offline = best_time_s(lambda: proc(x, SAMPLE_RATE, buffer_size=4096))
 
         def stream():
             proc.reset()
             for start in range(0, x.shape[1] - 127, 128):
                 proc(x[:, start:start + 128], SAMPLE_RATE, reset=False)
 
-        streaming = _time(stream, repeat=1)
-        reference = _time(lambda: scipy_evaluation(filterset, x), repeat=1)
+        streaming = best_time_s(stream, repeats=1)
+        reference = best_time_s(lambda: filterset_reference(filterset, x), repeats=1)
         large = SpatialProcessor(name, partition_size=1024)
         large(x[:, :4800], SAMPLE_RATE)
-        offline_large = _time(lambda: large(x, SAMPLE_RATE, buffer_size=4096))
+        offline_large = best_time_s(lambda: large(x, SAMPLE_RATE, buffer_size=4096))
         rows.append((name, filterset.num_drivers, seconds / offline, seconds / streaming, seconds / reference,
                      reference / offline, seconds / offline_large))
     return rows
