@@ -39,11 +39,12 @@ def _impulse(shape) -> np.ndarray:
     return x
 
 
-def _pedalboard_layout(plugin, shape) -> str:
-    """'first', 'last' or 'error': how pedalboard read an array of ``shape``."""
+def _layout_read(process, shape, error_type) -> str:
+    """'first', 'last' or 'error': how ``process`` (a pedalboard plugin or a soundstage
+    processor) read an impulse array of ``shape``."""
     try:
-        y = plugin(_impulse(shape), RATE)
-    except RuntimeError:
+        y = process(_impulse(shape), RATE)
+    except error_type:
         return "error"
     assert y.shape == tuple(shape)
     if y.ndim == 2 and y.shape[0] > 1 and y[1, 0] == 1.0:
@@ -51,19 +52,14 @@ def _pedalboard_layout(plugin, shape) -> str:
     if y.ndim == 2 and y.shape[1] > 1 and y[0, 1] == 1.0:
         return "first"
     raise AssertionError(f"cannot tell the layout of {shape} from {y}")
+
+
+def _pedalboard_layout(plugin, shape) -> str:
+    return _layout_read(plugin, shape, RuntimeError)
 
 
 def _soundstage_layout(processor, shape) -> str:
-    try:
-        y = processor(_impulse(shape), RATE)
-    except AudioLayoutError:
-        return "error"
-    assert y.shape == tuple(shape)
-    if y.ndim == 2 and y.shape[0] > 1 and y[1, 0] == 1.0:
-        return "last"
-    if y.ndim == 2 and y.shape[1] > 1 and y[0, 1] == 1.0:
-        return "first"
-    raise AssertionError(f"cannot tell the layout of {shape} from {y}")
+    return _layout_read(processor, shape, AudioLayoutError)
 
 
 # Each sequence: shapes fed one after the other; the last one is the probe. 'R' resets.
