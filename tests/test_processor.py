@@ -269,12 +269,19 @@ def test_parameter_change_inside_a_board_crossfades_to_the_new_design():
     proc.wait_for_design()
     y = board(x, SR)
     np.testing.assert_array_equal(y, SpatialProcessor("compact-speaker", width_deg=12.0)(x, SR))
+    # Streaming: after the change and its 30 ms crossfade the output is exactly that of a Board
+    # whose processor had the new width from the start.
     parts = [board(x[:, i:i + 4800], SR, reset=False) for i in range(0, 24000, 4800)]
     proc.width_deg = 40.0
     proc.wait_for_design()
     parts += [board(x[:, i:i + 4800], SR, reset=False) for i in range(24000, 48000, 4800)]
     parts.append(board.flush())
-    assert np.all(np.isfinite(np.concatenate(parts, axis=1)))
+    fresh = Board([SpatialProcessor("compact-speaker", width_deg=40.0)])
+    expected = np.concatenate([fresh(x[:, i:i + 4800], SR, reset=False) for i in range(0, 48000, 4800)]
+                              + [fresh.flush()], axis=1)
+    streamed = np.concatenate(parts, axis=1)
+    np.testing.assert_allclose(streamed[:, 30000:], expected[:, 30000:], atol=1e-6)
+    assert not np.allclose(streamed[:, 2000:20000], expected[:, 2000:20000], atol=1e-4)
 
 
 def test_a_design_that_fails_mid_stream_keeps_the_old_filters_and_parameters():

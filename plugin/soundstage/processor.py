@@ -268,6 +268,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
     def _adopt_pending_design(self) -> None:
         """Between blocks: switch to a finished background design with a crossfade. A design
         that failed leaves the current filters playing, restores their parameters and warns."""
+        if self._pending is None:  # the usual block: nothing to adopt, no lock taken
+            return
         with self._parameter_lock:
             pending = self._pending
             if pending is None or not pending.done():
