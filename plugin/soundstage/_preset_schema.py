@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from ._errors import PresetError
 from .acoustics.geometry import BODY_SHAPES, DIRECTIVITY_MODELS
-from .design.parameters import STAGES
+from .design.parameters import PARAMETER_RANGES, STAGES
 
 __all__ = ["SCHEMA_VERSION", "KINDS", "Key", "SCHEMA", "PARAM_PATHS", "Context", "check_table", "check_version",
            "is_number"]
@@ -53,6 +53,14 @@ DRIVER = {
     "band_hz": Key("vector", size=2, low=0.0, allow_inf=True, unit="Hz"),
     "plain_feed": Key("vector", size=2, low=-4.0, high=4.0),
 }
+
+
+def _ranged(kind: str, parameter: str, **options) -> "Key":
+    """A key whose range is the design parameter's own (``PARAMETER_RANGES``)."""
+    low, high = PARAMETER_RANGES[parameter]
+    return Key(kind, low=low, high=high, **options)
+
+
 SCHEMA = {
     "schema_version": Key("int", required=True),
     "name": Key("str", required=True),
@@ -74,14 +82,14 @@ SCHEMA = {
         "yaw_deg": Key("number", low=-180.0, high=180.0, unit="deg"),
     }),
     "design": Key("table", table={
-        "width_deg": Key("number", low=1.0, high=90.0, unit="deg"),
-        "max_gain_db": Key("number", low=0.0, high=30.0, unit="dB"),
-        "filter_length_ms": Key("number", low=6.0, high=500.0, unit="ms"),  # ≥ twice the 3 ms modelling delay
-        "null_region_m": Key("number", low=0.0, high=0.3, unit="m"),
+        "width_deg": _ranged("number", "width_deg", unit="deg"),
+        "max_gain_db": _ranged("number", "max_gain_db", unit="dB"),
+        "filter_length_ms": _ranged("number", "filter_length_ms", unit="ms"),  # ≥ twice the modelling delay
+        "null_region_m": _ranged("number", "null_region_m", unit="m"),
         "crossover_order": Key("int", choices=(2, 4, 8)),
-        "centre_gain_db": Key("number", low=-24.0, high=12.0, unit="dB"),
-        "output_gain_db": Key("number", low=-40.0, high=12.0, unit="dB"),
-        "target_cancellation_db": Key("number", low=0.0, high=40.0, unit="dB"),
+        "centre_gain_db": _ranged("number", "centre_gain_db", unit="dB"),
+        "output_gain_db": _ranged("number", "output_gain_db", unit="dB"),
+        "target_cancellation_db": _ranged("number", "target_cancellation_db", unit="dB"),
         "bypass": Key("strings", choices=STAGES),
         "target": Key("table", table={
             "frequencies_hz": Key("numbers", required=True, low=0.0, low_open=True, high=1e6, unit="Hz"),
@@ -91,12 +99,12 @@ SCHEMA = {
             "enabled": Key("bool"),
             "band_hz": Key("vector", size=2, low=0.0, low_open=True, high=1e6, unit="Hz"),
             "null_azimuths_deg": Key("numbers", low=-180.0, high=180.0, unit="deg"),
-            "max_effort_db": Key("number", low=0.0, high=40.0, unit="dB"),
+            "max_effort_db": _ranged("number", "beam_max_effort_db", unit="dB"),
         }),
         "upmix": Key("table", table={
-            "bands": Key("int", low=1, high=8),
-            "time_constant_ms": Key("number", low=1.0, high=2000.0, unit="ms"),
-            "centre_extraction": Key("number", low=0.0, high=1.0),
+            "bands": _ranged("int", "upmix_bands"),
+            "time_constant_ms": _ranged("number", "upmix_time_constant_ms", unit="ms"),
+            "centre_extraction": _ranged("number", "centre_extraction"),
         }),
     }),
 }

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._errors import ParameterError, ParameterTypeError
 from .design import STAGES
+from .design.parameters import PARAMETER_RANGES
 
 __all__ = ["ParameterProperties"]
 
@@ -24,11 +25,11 @@ class ParameterProperties:
     # ------------------------------------------------------------------ parameters
     # name → (range or None for bool, where it lives)
     _PARAMETERS = {
-        "width_deg": ((1.0, 90.0), "design"),
-        "target_cancellation_db": ((0.0, 40.0), "design"),
-        "centre_gain_db": ((-24.0, 12.0), "design"),
-        "max_gain_db": ((0.0, 30.0), "design"),
-        "output_gain_db": ((-40.0, 12.0), "design"),
+        "width_deg": (PARAMETER_RANGES["width_deg"], "design"),
+        "target_cancellation_db": (PARAMETER_RANGES["target_cancellation_db"], "design"),
+        "centre_gain_db": (PARAMETER_RANGES["centre_gain_db"], "design"),
+        "max_gain_db": (PARAMETER_RANGES["max_gain_db"], "design"),
+        "output_gain_db": (PARAMETER_RANGES["output_gain_db"], "design"),
         "beam": (None, "design"),
         "listener_distance_m": ((0.1, 100.0), "listener"),
         "listener_offset_m": ((-2.0, 2.0), "listener"),

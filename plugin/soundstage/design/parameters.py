@@ -8,7 +8,23 @@ import numpy as np
 
 from .._errors import ParameterError
 
-__all__ = ["TargetCurve", "DesignParameters", "STAGES"]
+__all__ = ["TargetCurve", "DesignParameters", "STAGES", "PARAMETER_RANGES"]
+
+#: Allowed range (inclusive) of each numeric design parameter: the one table that the
+#: parameters, the processor's properties and the preset schema all check against.
+PARAMETER_RANGES = {
+    "width_deg": (1.0, 90.0),
+    "target_cancellation_db": (0.0, 40.0),
+    "max_gain_db": (0.0, 30.0),
+    "beam_max_effort_db": (0.0, 40.0),
+    "centre_gain_db": (-24.0, 12.0),
+    "output_gain_db": (-40.0, 12.0),
+    "upmix_bands": (1, 8),
+    "upmix_time_constant_ms": (1.0, 2000.0),
+    "centre_extraction": (0.0, 1.0),
+    "null_region_m": (0.0, 0.3),
+    "filter_length_ms": (6.0, 500.0),
+}
 
 #: Stages that can be bypassed individually.
 STAGES = ("upmix", "virtualizer", "ctc", "beam")
@@ -128,24 +144,26 @@ class DesignParameters:
     bypass: frozenset = frozenset()
 
     def __post_init__(self) -> None:
-        def check(name, low, high):
+        def check(name, low=None, high=None):
+            if low is None:
+                low, high = PARAMETER_RANGES[name]
             value = getattr(self, name)
             if not (np.isfinite(value) and low <= value <= high):
                 raise ParameterError(f"{name} must be in [{low}, {high}], got {value!r}")
 
-        check("width_deg", 1.0, 90.0)
-        check("max_gain_db", 0.0, 30.0)
-        check("beam_max_effort_db", 0.0, 40.0)
-        check("centre_gain_db", -24.0, 12.0)
-        check("output_gain_db", -40.0, 12.0)
-        check("upmix_bands", 1, 8)
-        check("upmix_time_constant_ms", 1.0, 2000.0)
-        check("centre_extraction", 0.0, 1.0)
-        check("null_region_m", 0.0, 0.3)
-        check("filter_length_ms", 5.0, 500.0)
+        check("width_deg")
+        check("max_gain_db")
+        check("beam_max_effort_db")
+        check("centre_gain_db")
+        check("output_gain_db")
+        check("upmix_bands")
+        check("upmix_time_constant_ms")
+        check("centre_extraction")
+        check("null_region_m")
+        check("filter_length_ms")
         check("modelling_delay_ms", 0.5, self.filter_length_ms / 2)
         if self.target_cancellation_db is not None:
-            check("target_cancellation_db", 0.0, 40.0)
+            check("target_cancellation_db")
         low, high = (float(b) for b in self.beam_band_hz)
         if not (0 < low < high):
             raise ParameterError(f"beam_band_hz must satisfy 0 < low < high, got {self.beam_band_hz!r}")
