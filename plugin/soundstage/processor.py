@@ -101,6 +101,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
         self._partition_size = None if partition_size is None else int(partition_size)
         self._auralizer = None
+        self._auralizer_for: tuple | None = None
         self._filters: FilterSet | None = None
         self._pending: concurrent.futures.Future | None = None
         self._kernels_for: tuple | None = None
@@ -240,7 +241,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
-        if self._output == "binaural":
+        if self._output == "binaural" and self._auralizer_for != (filters.sample_rate, filters.listener):
             self._auralizer = self._make_auralizer(filters.sample_rate)
 
     def _make_auralizer(self, sample_rate: float):
@@ -248,6 +249,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
 
         auralizer = Auralizer(self._enclosure, listener=self._listener, head=self._design.head_model)
         auralizer.prepare(sample_rate, self._enclosure.num_drivers, 8192)
+        self._auralizer_for = (sample_rate, self._listener)
         return auralizer
 
     @property
