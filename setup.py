@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -58,16 +58,7 @@ setup(
     ],
     python_requires=">=3.10",
     package_dir={"": "plugin", "soundstage.preset_files": "presets"},
-    packages=[
-        "soundstage",
-        "soundstage._kernels",
-        "soundstage.acoustics",
-        "soundstage.acoustics.heads",
-        "soundstage.design",
-        "soundstage.monitor",
-        "soundstage.testing",
-        "soundstage.preset_files",
-    ],
+    packages=[*find_packages("plugin", include=["soundstage", "soundstage.*"]), "soundstage.preset_files"],
     package_data={"soundstage.preset_files": ["*.toml"]},
     ext_modules=cythonize(
         extensions,

@@ -21,7 +21,7 @@ from _timing import best_ms
 import pedalboard
 
 from soundstage.board import Board
-from soundstage.processor_base import StreamingProcessor
+from soundstage.processor.base import StreamingProcessor
 
 RATE = 48000
 

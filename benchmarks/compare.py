@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from soundstage.compare import compare
-from soundstage.compare_render import ProcessorRenderer
-from soundstage.compare_spatial import default_analyzer
+from soundstage.compare.render import ProcessorRenderer
+from soundstage.compare.spatial import default_analyzer
 from soundstage.processor import SpatialProcessor
 
 SAMPLE_RATE = 48000

@@ -10,7 +10,7 @@ For each built-in preset (48 kHz stereo noise, one core):
   matrix with ``scipy.signal.oaconvolve`` per path;
 
 as × real time, and the ratio offline / scipy. With ``--memory`` it also streams a long file
-through ``soundstage.fileio.stream_file`` and reports the peak resident memory.
+through ``soundstage.board.files.stream_file`` and reports the peak resident memory.
 
 Run: ``PYTHONPATH=plugin python benchmarks/processor.py [--seconds 60] [--memory-minutes 60]``
 """
@@ -60,7 +60,7 @@ def peak_memory_streaming(minutes: float) -> float:
     """Peak RSS (MB) while streaming a ``minutes``-long stereo WAV through the studio preset."""
     import soundfile
 
-    from soundstage.fileio import stream_file
+    from soundstage.board.files import stream_file
 
     with tempfile.TemporaryDirectory() as folder:
         source = os.path.join(folder, "long.wav")

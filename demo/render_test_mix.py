@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from soundstage import SpatialProcessor, StereoReference, test_mix
-from soundstage.demo_job import write_wav_atomic
+from soundstage import BinauralProcessor, SpatialProcessor, StereoReference, test_mix
+from soundstage.cli.demo_renders import write_wav_atomic
 
 SAMPLE_RATE = 48000.0
 
@@ -27,7 +27,7 @@ def main(preset: str = "studio-speaker", output_dir: str = "demo-output") -> int
     feeds = processor(mix, SAMPLE_RATE)  # (n_drivers, n), time-aligned with the input
     write_wav_atomic(out / f"{preset}.drivers.wav", feeds, SAMPLE_RATE)
 
-    headphones = SpatialProcessor(preset, output="binaural")(mix, SAMPLE_RATE)
+    headphones = BinauralProcessor(SpatialProcessor(preset))(mix, SAMPLE_RATE)
     write_wav_atomic(out / f"{preset}.headphones.wav", headphones, SAMPLE_RATE)
     write_wav_atomic(out / "reference.headphones.wav", StereoReference()(mix, SAMPLE_RATE), SAMPLE_RATE)
 

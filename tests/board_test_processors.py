@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundstage.processor_base import StreamingProcessor
+from soundstage.processor.base import StreamingProcessor
 
 
 class DelayLine:
@@ -97,7 +97,7 @@ class MatrixProcessor(StreamingProcessor):
 
 
 class RawDelay:
-    """A bare :class:`~soundstage.processor_base.Processor` (no base class): a pure delay."""
+    """A bare :class:`~soundstage.processor.base.Processor` (no base class): a pure delay."""
 
     def __init__(self, delay: int) -> None:
         self.delay = delay

@@ -12,7 +12,7 @@ from pedalboard.io import AudioFile
 from board_test_processors import DelayGain, MatrixProcessor, upmix_matrix
 from soundstage._errors import ParameterError
 from soundstage.board import Board
-from soundstage.fileio import stream_file
+from soundstage.board.files import stream_file
 
 RATE = 48000
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import soundfile
 
-from soundstage import SpatialProcessor, presets, test_mix
+from soundstage import BinauralProcessor, SpatialProcessor, presets, test_mix
 from soundstage.cli import main
 
 
@@ -49,6 +49,6 @@ def test_render_monitor_headphones_writes_the_listening_simulation(tmp_path):
     assert main(["render", str(source), "-p", "soundbar", "--monitor", "headphones", "-o", str(target),
                  "--quiet", "--param", "width_deg=25"]) == 0
     ears, rate = soundfile.read(target, dtype="float32", always_2d=True)
-    expected = SpatialProcessor("soundbar", output="binaural", width_deg=25.0)(x, 48000.0)
+    expected = BinauralProcessor(SpatialProcessor("soundbar", width_deg=25.0))(x, 48000.0)
     assert ears.shape[1] == 2
     np.testing.assert_allclose(ears.T, expected, atol=1e-6)

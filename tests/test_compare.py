@@ -17,11 +17,11 @@ import soundfile
 from scipy.signal.windows import tukey
 
 from soundstage import AudioFormatError, ParameterError, PresetError
-from soundstage.cli_compare import add_compare_parser, run_compare
+from soundstage.cli.compare import add_compare_parser, run_compare
 from soundstage.compare import compare
-from soundstage.compare_html import blind_order
-from soundstage.compare_loudness import match_loudness, measure_loudness, true_peak_dbtp
-from soundstage.compare_render import RenderOutput
+from soundstage.compare.html import blind_order
+from soundstage.compare.loudness import match_loudness, measure_loudness, true_peak_dbtp
+from soundstage.compare.render import RenderOutput
 
 SR = 48000
 PRESETS = ["compact-speaker", "soundbar", "laptop"]
@@ -94,7 +94,7 @@ def test_peak_guard_lowers_everything_together():
 
 
 def compare_html_text(result) -> str:
-    from soundstage.compare_html import build_html
+    from soundstage.compare.html import build_html
 
     return build_html(result, max_seconds=0.5)
 

@@ -19,8 +19,8 @@ import pytest
 import scipy.stats
 
 from soundstage.compare import compare
-from soundstage.compare_html import blind_order
-from soundstage.compare_render import RenderOutput
+from soundstage.compare.html import blind_order
+from soundstage.compare.render import RenderOutput
 
 SAMPLE_RATE = 48000
 SECONDS = 4.0

@@ -10,7 +10,7 @@ import soundfile
 from soundstage import presets
 from soundstage.cli import main
 from soundstage.compare import compare
-from soundstage.compare_render import UNPROCESSED_BYPASS
+from soundstage.compare.render import UNPROCESSED_BYPASS
 from soundstage.monitor import Auralizer, StereoReference
 from soundstage.processor import SpatialProcessor
 

@@ -131,13 +131,14 @@ def test_a_perfect_inverse_cancels_by_40_db_on_its_own_plant():
     assert np.all(filters.headroom_db <= 30.0 + 0.1)
 
 
-def test_spatial_processor_binaural_output_is_the_auralized_driver_feeds():
+def test_binaural_processor_is_the_auralized_driver_feeds():
+    from soundstage.monitor import BinauralProcessor
     from soundstage.processor import SpatialProcessor
 
     stereo = np.zeros((2, 4000), dtype=np.float32)
     stereo[0, 1000] = 1.0  # left only, after the filters' modelling delay (no acausal part is cut)
     drivers = SpatialProcessor("compact-speaker")(stereo, FS)
-    ears = SpatialProcessor("compact-speaker", output="binaural")(stereo, FS)
+    ears = BinauralProcessor(SpatialProcessor("compact-speaker"))(stereo, FS)
     expected = Auralizer.from_preset("compact-speaker")(drivers, FS)
     assert np.max(np.abs(ears - expected)) <= 1e-5 * np.max(np.abs(expected))
 

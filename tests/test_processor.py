@@ -303,7 +303,7 @@ def test_a_design_that_fails_mid_stream_keeps_the_old_filters_and_parameters():
 
 
 def test_cli_bypass_parameter_parses_stage_names():
-    from soundstage.cli import _parse_param
+    from soundstage.cli.render import parse_param as _parse_param
 
     assert _parse_param("bypass=ctc,beam") == ("bypass", frozenset({"ctc", "beam"}))
     assert _parse_param("bypass=") == ("bypass", frozenset())

@@ -113,23 +113,34 @@ class _StandInProcessor:
 
     created: list = []
 
-    def __init__(self, preset, *, gain=1.0, output="drivers"):
-        self.preset, self.gain, self.output = preset, gain, output
+    def __init__(self, preset, *, gain=1.0):
+        self.preset, self.gain = preset, gain
         type(self).created.append(self)
 
     def process(self, audio, sample_rate):
         audio = np.asarray(audio, dtype=np.float32)
-        if self.output == "binaural":
-            return audio[::-1] * np.float32(self.gain)
         return np.stack([audio[0] * self.gain, audio[1] * self.gain, 0.5 * (audio[0] + audio[1])])
+
+
+class _StandInBinaural:
+    """Stands in for soundstage.monitor.BinauralProcessor: the first two feeds, swapped."""
+
+    def __init__(self, processor):
+        self.processor = processor
+
+    def process(self, audio, sample_rate):
+        return self.processor.process(audio, sample_rate)[1::-1]
 
 
 @pytest.fixture
 def stand_in_processor(monkeypatch):
     module = types.ModuleType("soundstage.processor")
     module.SpatialProcessor = _StandInProcessor
+    monitor = types.ModuleType("soundstage.monitor")
+    monitor.BinauralProcessor = _StandInBinaural
     _StandInProcessor.created = []
     monkeypatch.setitem(sys.modules, "soundstage.processor", module)
+    monkeypatch.setitem(sys.modules, "soundstage.monitor", monitor)
     return _StandInProcessor
 
 
@@ -140,26 +151,13 @@ def test_render_runs_the_signal_through_spatial_processor(stand_in_processor):
     np.testing.assert_array_equal(feeds[0], source[0] * np.float32(0.5))
     np.testing.assert_array_equal(feeds[2], 0.5 * (source[0] + source[1]))
     (processor,) = stand_in_processor.created
-    assert (processor.preset, processor.gain, processor.output) == ("studio", 0.5, "drivers")
+    assert (processor.preset, processor.gain) == ("studio", 0.5)
 
 
-def test_render_binaural_and_array_signals(stand_in_processor):
+def test_render_binaural_wraps_the_processor(stand_in_processor):
     stereo = np.random.default_rng(0).standard_normal((2, 1000))
     ears = render_for_regression("studio", stereo, output="binaural")
     np.testing.assert_array_equal(ears, stereo[::-1].astype(np.float32))
-    assert stand_in_processor.created[-1].output == "binaural"
-
-
-def test_render_without_binaural_processor(monkeypatch):
-    class DriversOnly:
-        def __init__(self, preset):
-            pass
-
-    module = types.ModuleType("soundstage.processor")
-    module.SpatialProcessor = DriversOnly
-    monkeypatch.setitem(sys.modules, "soundstage.processor", module)
-    with pytest.raises(ParameterError, match="output='binaural' needs a SpatialProcessor"):
-        render_for_regression("studio", seconds=0.1, output="binaural")
 
 
 @pytest.mark.parametrize(

@@ -30,9 +30,9 @@ _LAZY = {
     "SpatialProcessor": "soundstage.processor",
     "Board": "soundstage.board",
     "BoardMix": "soundstage.board",
-    "StreamingProcessor": "soundstage.processor_base",
-    "Processor": "soundstage.processor_base",
-    "stream_file": "soundstage.fileio",
+    "StreamingProcessor": "soundstage.processor",
+    "Processor": "soundstage.processor",
+    "stream_file": "soundstage.board",
     "Enclosure": "soundstage.acoustics.geometry",
     "Driver": "soundstage.acoustics.geometry",
     "Listener": "soundstage.acoustics.geometry",
@@ -42,9 +42,10 @@ _LAZY = {
     "design_filterset": "soundstage.design.designer",
     "design_report": "soundstage.design.report",
     "Auralizer": "soundstage.monitor",
+    "BinauralProcessor": "soundstage.monitor",
     "StereoReference": "soundstage.monitor",
     "compare": "soundstage.compare",
-    "test_mix": "soundstage.testmix",
+    "test_mix": "soundstage.testing.mix",
 }
 _SUBMODULES = ("presets", "acoustics", "design", "monitor", "testing")
 

@@ -14,6 +14,8 @@ Kernels take float32 only; the processor layer converts. Argument errors raise
 ``GainMatrix``         static mixing matrix (``mix_into`` is its bare function)
 ``CentreExtractor``    adaptive stereo → L', R', C projection upmix, latency 0
 =====================  ===========================================================
+
+May import: nothing of soundstage but the root helpers (errors).
 """
 
 from .biquad import BiquadCascade

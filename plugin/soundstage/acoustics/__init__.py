@@ -8,6 +8,8 @@ and axes are given in the same axes, relative to the enclosure's centre.
 What lives here: the geometry (:class:`Enclosure`, :class:`Driver`, :class:`Listener`), driver
 directivity, head models (rigid sphere, Brown–Duda, measured HRTFs from SOFA files), the
 driver→ear plant and the shoebox room (image sources and a statistical tail).
+
+May import: the root helpers only (``_kernels`` too, though it needs none).
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Filter design: enclosure + listener + parameters → one immutable :class:`FilterSet` per sample rate."""
+"""Filter design: enclosure + listener + parameters → one immutable :class:`FilterSet` per sample rate.
+
+Virtualizer, crosstalk cancellation / null-steering, beamformer, crossovers and the upmix
+parameters, folded by :mod:`.designer` into one FIR matrix. Never touches audio buffers.
+
+May import: the root helpers, ``_kernels`` and ``acoustics``.
+"""
 
 from .designer import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, design_filterset
 from .filterset import INPUT_NAMES, FilterSet

@@ -28,7 +28,7 @@ from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..acoustics.heads.base import HeadModel
 from ..acoustics.room import Room, room_by_name
-from ..processor_base import StreamingProcessor
+from ..processor.base import StreamingProcessor
 
 __all__ = ["Auralizer", "binaural_impulse_responses", "room_response", "resolve_room"]
 

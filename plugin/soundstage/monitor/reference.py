@@ -104,7 +104,7 @@ def unprocessed(preset, **parameters):
     preset : str, os.PathLike, Preset or Enclosure
         As for :class:`~soundstage.processor.SpatialProcessor`.
     **parameters
-        Passed on (e.g. ``output="binaural"`` to hear it through the :class:`Auralizer`).
+        Passed on to the processor (wrap it in :class:`BinauralProcessor` to hear it).
 
     Returns
     -------
@@ -112,7 +112,7 @@ def unprocessed(preset, **parameters):
         With ``bypass`` = every stage of :data:`soundstage.design.STAGES`.
     """
     from ..design import STAGES
-    from ..processor import SpatialProcessor
+    from ..processor.spatial import SpatialProcessor
 
     if "bypass" in parameters:
         raise ParameterError("unprocessed() bypasses every stage; do not pass bypass=")

@@ -12,6 +12,9 @@ around it::
 
 Names are loaded on first use (PEP 562), so importing the package — which pytest does in every
 run through the plugin — stays cheap.
+
+May import: every layer up to ``monitor`` (lazily, so the plugin stays light); not ``compare``
+or ``cli``.
 """
 
 from __future__ import annotations

@@ -45,11 +45,11 @@ def render_for_regression(
     seconds : float
         Length of a built-in signal in seconds.
     parameters : mapping, optional
-        Keyword parameters of ``SpatialProcessor`` (e.g. ``{"width": 0.8}``).
+        Keyword parameters of ``SpatialProcessor`` (e.g. ``{"width_deg": 20.0}``).
     output : {"drivers", "binaural"}
         ``"drivers"``: the driver feeds ``(n_drivers, n)``; ``"binaural"``: the ear signals
-        ``(2, n)`` of the processor's listening simulation (``SpatialProcessor(...,
-        output="binaural")``).
+        ``(2, n)`` of the listening simulation
+        (``soundstage.monitor.BinauralProcessor(SpatialProcessor(...))``).
     seed : int, keyword-only
         Seed of the built-in signal's random parts.
 
@@ -61,8 +61,7 @@ def render_for_regression(
     Raises
     ------
     ParameterError
-        Unknown ``signal`` name or ``output``, bad ``parameters``, or a processor without
-        binaural output.
+        Unknown ``signal`` name or ``output``, or bad ``parameters``.
     AudioFormatError
         ``signal`` is an array that is not float audio.
 
@@ -87,17 +86,8 @@ def render_for_regression(
             raise AudioFormatError(
                 f"signal must be a built-in signal name or float32/float64 audio of 1 or 2 "
                 f"dimensions, got dtype {audio.dtype}, shape {audio.shape}")
-    processor_module = importlib.import_module("soundstage.processor")
+    processor = importlib.import_module("soundstage.processor").SpatialProcessor(preset, **kwargs)
     if output == "binaural":
-        try:
-            processor = processor_module.SpatialProcessor(preset, output="binaural", **kwargs)
-        except TypeError as error:
-            if "output" not in str(error):
-                raise
-            raise ParameterError(
-                "output='binaural' needs a SpatialProcessor with binaural output; this one "
-                f"does not accept output= ({error})") from None
-    else:
-        processor = processor_module.SpatialProcessor(preset, **kwargs)
+        processor = importlib.import_module("soundstage.monitor").BinauralProcessor(processor)
     rendered = np.asarray(processor.process(audio, sample_rate))
     return np.ascontiguousarray(rendered, dtype=np.float32)

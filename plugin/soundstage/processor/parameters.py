@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from ._errors import ParameterError, ParameterTypeError
-from .design import STAGES
-from .design.parameters import PARAMETER_RANGES
+from .._errors import ParameterError, ParameterTypeError
+from ..design import STAGES
+from ..design.parameters import PARAMETER_RANGES
 
 __all__ = ["ParameterProperties"]
 

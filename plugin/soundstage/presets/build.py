@@ -1,6 +1,6 @@
 """Building soundstage objects from a validated preset table, and back.
 
-The tables have passed :mod:`soundstage._preset_schema`; this module turns them into the
+The tables have passed :mod:`soundstage.presets.schema`; this module turns them into the
 :class:`~soundstage.acoustics.Driver`/``Enclosure``/``Listener`` and
 :class:`~soundstage.design.DesignParameters` objects (re-raising their errors with the file and
 key path), and writes the canonical dictionary a preset's content hash is computed from.
@@ -12,11 +12,11 @@ import builtins
 import math
 from typing import Any
 
-from ._errors import GeometryError, ParameterError
-from ._preset_schema import PARAM_PATHS, SCHEMA_VERSION, Context, is_number
-from .acoustics.frame import HEAD_RADIUS_M
-from .acoustics.geometry import Driver, Enclosure, Listener
-from .design.parameters import DesignParameters, TargetCurve
+from .._errors import GeometryError, ParameterError
+from .schema import PARAM_PATHS, SCHEMA_VERSION, Context, is_number
+from ..acoustics.frame import HEAD_RADIUS_M
+from ..acoustics.geometry import Driver, Enclosure, Listener
+from ..design.parameters import DesignParameters, TargetCurve
 
 #: How far (m) a driver's centre may lie outside its body's surface (mounting, grille).
 _BODY_TOLERANCE_M = 0.005

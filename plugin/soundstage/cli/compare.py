@@ -74,11 +74,11 @@ def run_compare(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from ._errors import ParameterError, SoundstageError
+    from .._errors import ParameterError, SoundstageError
 
     try:
-        from .compare import compare
-        from .compare_render import read_audio_file
+        from ..compare import compare
+        from ..compare.render import read_audio_file
 
         audio, sample_rate = read_audio_file(args.input)
         parameters: dict = {}

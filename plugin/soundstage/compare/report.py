@@ -5,10 +5,10 @@ headphone render of the listening simulation — next to the input, a reference 
 stereo pair in the same room) and the unprocessed enclosure; measures every headphone render
 (ITU-R BS.1770 loudness, EBU Tech 3342 loudness range, peaks, crest factor) and finds the gains
 that match them to within ±0.1 LU under a −1 dBFS sample-peak ceiling
-(:mod:`soundstage.compare_loudness`); and collects spatial metrics per preset when
-``soundstage.monitor.analysis`` is available (:mod:`soundstage.compare_spatial`). The
+(:mod:`soundstage.compare.loudness`); and collects spatial metrics per preset when
+``soundstage.monitor.analysis`` is available (:mod:`soundstage.compare.spatial`). The
 :class:`Comparison` it returns writes one self-contained HTML page with synchronised players
-(:mod:`soundstage.compare_html`) or a directory with the renders as WAV files.
+(:mod:`soundstage.compare.html`) or a directory with the renders as WAV files.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import ParameterError, PresetError
-from .compare_loudness import (
+from .._errors import ParameterError, PresetError
+from .loudness import (
     MATCH_TOLERANCE_LU,
     MIN_DURATION_S,
     PEAK_CEILING_DBFS,
@@ -35,25 +35,15 @@ from .compare_loudness import (
     match_loudness,
     measure_loudness,
 )
-from .compare_render import ProcessorRenderer, Render, Renderer, RenderRequest, coerce_stereo
-from .compare_spatial import SPATIAL_COLUMNS, Analyzer, analysis_figures, default_analyzer, spatial_values
+from .table import TABLE_COLUMNS
+from .render import ProcessorRenderer, Render, Renderer, RenderRequest, coerce_stereo
+from .spatial import Analyzer, analysis_figures, default_analyzer, spatial_values
 
 __all__ = ["compare", "Comparison", "TABLE_COLUMNS", "DEFAULT_MAX_SECONDS"]
 
 #: Default length of the excerpt embedded in an HTML report (s): ≈ 7.7 MB per version as 16-bit WAV.
 DEFAULT_MAX_SECONDS = 30.0
 
-#: (key, heading, unit) of the level columns of the metrics table, before the spatial ones.
-TABLE_COLUMNS = (
-    ("loudness_before_lufs", "loudness before", "LUFS"),
-    ("gain_db", "matching gain", "dB"),
-    ("loudness_after_lufs", "loudness after", "LUFS"),
-    ("loudness_range_lu", "loudness range", "LU"),
-    ("sample_peak_after_dbfs", "sample peak after", "dBFS"),
-    ("true_peak_after_dbtp", "true peak after (4×)", "dBTP"),
-    ("crest_factor_db", "crest factor", "dB"),
-    ("latency_ms", "latency", "ms"),
-) + SPATIAL_COLUMNS
 
 
 def _slug(text: str) -> str:
@@ -75,7 +65,7 @@ class Comparison:
     match : LoudnessMatch
         The matching gains (peak guard included) and the loudness after matching.
     spatial : dict of str to dict
-        :data:`~soundstage.compare_spatial.SPATIAL_COLUMNS` values per render key (None: n/a).
+        :data:`~soundstage.compare.spatial.SPATIAL_COLUMNS` values per render key (None: n/a).
     figures : dict of str to dict of str to bytes
         Analysis figures (PNG) per render key, by title.
     provenance : dict
@@ -150,7 +140,7 @@ class Comparison:
         -------
         pathlib.Path
         """
-        from .compare_html import build_html
+        from .html import build_html
 
         path = Path(path)
         page = build_html(self, blind=blind, seed=seed, max_seconds=max_seconds, audio_format=audio_format)
@@ -187,7 +177,7 @@ class Comparison:
 
 
 def _load_preset(reference, what: str):
-    from . import presets
+    from .. import presets
 
     if isinstance(reference, presets.Preset):
         return reference
@@ -228,7 +218,7 @@ def _requests(presets, reference, parameters, room, head, unprocessed) -> list[t
 def _provenance(requests, audio: np.ndarray, sample_rate: float, input_name, room, head, match) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from .. import __version__
 
     try:
         loudnorm_version = version("pyloudnorm")
@@ -308,10 +298,10 @@ def compare(
         Loudness to match to (LUFS); default the reference's (or the quietest version's).
     renderer : callable, optional, keyword-only
         ``renderer(request, audio, sample_rate) -> RenderOutput``; default
-        :class:`~soundstage.compare_render.ProcessorRenderer`.
+        :class:`~soundstage.compare.render.ProcessorRenderer`.
     analyzer : callable, None or "default", keyword-only
         ``analyzer(request, sample_rate) -> result or None`` for the spatial columns (see
-        :mod:`soundstage.compare_spatial`); ``"default"`` uses :func:`soundstage.monitor.analyze`
+        :mod:`soundstage.compare.spatial`); ``"default"`` uses :func:`soundstage.monitor.analyze`
         when available; None leaves them empty.
 
     Returns

@@ -1,7 +1,7 @@
-"""``soundstage demo``: the built-in test mix through every preset, written to a folder.
+"""The renders of ``soundstage demo``: the built-in test mix through every preset, written to a folder.
 
 For each built-in preset it writes the driver feeds (``<preset>.drivers.wav``, one channel per
-driver) and, when the listening simulation is available, a headphone render
+driver) and a headphone render through the listening simulation
 (``<preset>.headphones.wav``) next to the ±30° stereo reference (``reference.headphones.wav``).
 ``summary.json`` and ``summary.md`` list, per preset, the drivers, the latency, the design time,
 the speed of the render (design excluded), the peak level of the feeds (written as 32-bit float
@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from . import __version__, presets
-from ._atomic import publish, temporary_beside
-from .processor import SpatialProcessor
-from .testmix import test_mix
+from .. import __version__, presets
+from .._atomic import publish, temporary_beside
+from ..monitor import BinauralProcessor, StereoReference
+from ..processor import SpatialProcessor
+from ..testing.mix import test_mix
 
 __all__ = ["run_demo", "write_wav_atomic"]
 
@@ -38,13 +39,6 @@ def write_wav_atomic(path: Path, audio: np.ndarray, sample_rate: float) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _headphones(preset_name: str, sample_rate: float):
-    try:
-        return SpatialProcessor(preset_name, output="binaural")
-    except ImportError:
-        return None
 
 
 def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 48000.0) -> str:
@@ -72,21 +66,12 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
             "realtime_factor": float(seconds / max(elapsed, 1e-9)),
             "headroom_db": float(np.max(processor.headroom_db)),
         }
-        try:
-            headphones = SpatialProcessor(name, output="binaural")(mix, sample_rate)
-        except (ImportError, AttributeError):
-            headphones = None
-        if headphones is not None:
-            write_wav_atomic(output_dir / f"{name}.headphones.wav", headphones, sample_rate)
-            row["headphones"] = f"{name}.headphones.wav"
+        headphones = BinauralProcessor(SpatialProcessor(name))(mix, sample_rate)
+        write_wav_atomic(output_dir / f"{name}.headphones.wav", headphones, sample_rate)
+        row["headphones"] = f"{name}.headphones.wav"
         rows.append(row)
-    try:
-        from .monitor import StereoReference
-
-        reference = StereoReference()(mix, sample_rate)
-        write_wav_atomic(output_dir / "reference.headphones.wav", reference, sample_rate)
-    except (ImportError, AttributeError):
-        pass
+    reference = StereoReference()(mix, sample_rate)
+    write_wav_atomic(output_dir / "reference.headphones.wav", reference, sample_rate)
     summary = {"soundstage": __version__, "sample_rate": sample_rate, "seconds": seconds, "presets": rows}
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     lines = [f"# soundstage demo ({seconds:g} s test mix at {sample_rate:g} Hz)", "",

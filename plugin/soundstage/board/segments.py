@@ -1,6 +1,6 @@
 """The stages a :class:`soundstage.Board` compiles its items into.
 
-Every stage is a raw stream (see :class:`soundstage.processor_base.Processor`): ``process_block``
+Every stage is a raw stream (see :class:`soundstage.processor.base.Processor`): ``process_block``
 returns exactly as many samples as it is given, delayed by ``latency_samples``. Each stage also
 has an ``offline`` mode used by one-shot calls: the whole (already zero-padded) signal at once,
 from a clean state, returning the same raw samples a stream would.
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pedalboard
 
-from ._errors import ParameterError
+from .._errors import ParameterError
 
 __all__ = [
     "SampleQueue",

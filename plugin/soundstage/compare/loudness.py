@@ -24,7 +24,7 @@ import numpy as np
 import pyloudnorm
 import scipy.signal
 
-from ._errors import ParameterError
+from .._errors import ParameterError
 
 __all__ = [
     "MIN_DURATION_S",

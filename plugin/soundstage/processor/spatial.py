@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import presets as _presets
-from ._errors import ParameterError
-from .acoustics.geometry import Enclosure, Listener
-from .design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
-from ._processor_parameters import ParameterProperties
-from .processor_base import StreamingProcessor
+from .. import presets as _presets
+from .._errors import ParameterError
+from ..acoustics.geometry import Enclosure, Listener
+from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
+from .parameters import ParameterProperties
+from .base import StreamingProcessor
 
 __all__ = ["SpatialProcessor"]
 
@@ -54,9 +54,6 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         Design listening position (only with an Enclosure; presets carry their own).
     design : DesignParameters, optional
         Design parameters (only with an Enclosure).
-    output : {"drivers", "binaural"}
-        ``"drivers"``: one channel per driver. ``"binaural"``: the listening simulation's two ear
-        signals (see :mod:`soundstage.monitor`).
     partition_size : int, optional
         Partition of the FIR-matrix convolution (power of two, 64–8192 samples); it is part of the
         latency. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low latency). Offline
@@ -76,7 +73,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
 
     def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
                  listener: Listener | None = None, design: DesignParameters | None = None,
-                 output: str = "drivers", partition_size: int | None = None, **parameters):
+                 partition_size: int | None = None, **parameters):
         super().__init__()
         if isinstance(preset, Enclosure):
             self._preset = None
@@ -92,16 +89,11 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._enclosure = loaded.enclosure
             self._listener = loaded.listener
             self._design = loaded.parameters
-        if output not in ("drivers", "binaural"):
-            raise ParameterError(f"output must be 'drivers' or 'binaural', got {output!r}")
-        self._output = output
         if partition_size is not None and (not isinstance(partition_size, (int, np.integer))
                                            or partition_size < 64 or partition_size > 8192
                                            or partition_size & (partition_size - 1)):
             raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
         self._partition_size = None if partition_size is None else int(partition_size)
-        self._auralizer = None
-        self._auralizer_for: tuple | None = None
         self._filters: FilterSet | None = None
         self._pending: concurrent.futures.Future | None = None
         self._kernels_for: tuple | None = None
@@ -109,6 +101,9 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         self._convolver = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
+        if "output" in parameters:
+            raise ParameterError("SpatialProcessor outputs driver feeds; for the ear signals wrap it: "
+                                 "soundstage.monitor.BinauralProcessor(SpatialProcessor(...))")
         unknown = sorted(set(parameters) - set(self._PARAMETERS) - {"bypass"})
         if unknown:
             raise ParameterError(f"unknown parameter(s) {unknown}; allowed: {sorted(self._PARAMETERS) + ['bypass']}")
@@ -141,9 +136,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
 
     @property
     def driver_names(self) -> tuple[str, ...]:
-        """Output channel names (drivers, or ``("left_ear", "right_ear")`` for binaural output)."""
-        if self._output == "binaural":
-            return ("left_ear", "right_ear")
+        """Output channel names: one per driver of the enclosure."""
         return self._enclosure.driver_names
 
     @property
@@ -151,14 +144,16 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         return len(self.driver_names)
 
     @property
-    def output(self) -> str:
-        return self._output
+    def filterset(self) -> FilterSet | None:
+        """The :class:`FilterSet` playing now (None before the first call); a redesign in
+        flight replaces it when it is adopted."""
+        return self._filters
 
     def __repr__(self) -> str:
         name = self._preset.name if self._preset is not None else self._enclosure.name
         return (f"<soundstage.SpatialProcessor preset={name!r} width_deg={self.width_deg:g} "
                 f"target_cancellation_db={self.target_cancellation_db} centre_gain_db={self.centre_gain_db:g} "
-                f"beam={self.beam} bypass={sorted(self.bypass)} outputs={self.num_output_channels}>")
+                f"beam={self.beam} bypass={sorted(self.bypass)} drivers={self.num_output_channels}>")
 
     # ------------------------------------------------------------------ design
     def design(self, sample_rate: float) -> FilterSet:
@@ -227,8 +222,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             raise
 
     def _build_kernels(self, filters: FilterSet) -> None:
-        from ._kernels.convolver import PartitionedConvolver
-        from ._kernels.upmix import CentreExtractor
+        from .._kernels.convolver import PartitionedConvolver
+        from .._kernels.upmix import CentreExtractor
 
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
                filters.upmix_time_constant_ms, filters.centre_extraction)
@@ -241,26 +236,13 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
-        if self._output == "binaural" and self._auralizer_for != (filters.sample_rate, filters.listener):
-            self._auralizer = self._make_auralizer(filters.sample_rate)
-
-    def _make_auralizer(self, sample_rate: float):
-        from .monitor import Auralizer
-
-        auralizer = Auralizer(self._enclosure, listener=self._listener, head=self._design.head_model)
-        auralizer.prepare(sample_rate, self._enclosure.num_drivers, 8192)
-        self._auralizer_for = (sample_rate, self._listener)
-        return auralizer
 
     @property
     def latency_samples(self) -> int:
         """Samples by which the output lags the input while streaming (0 before the first call)."""
         if self._filters is None or self._convolver is None:
             return 0
-        latency = self._convolver.latency_samples + self._filters.latency_samples
-        if self._auralizer is not None:
-            latency += self._auralizer.latency_samples
-        return int(latency)
+        return int(self._convolver.latency_samples + self._filters.latency_samples)
 
     def _restore_parameters_of(self, filters: FilterSet | None) -> None:
         if filters is not None:
@@ -292,9 +274,6 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             self._extractor.strength = new.centre_extraction
             self._filters = new
-            if self._auralizer is not None and new.listener != old.listener:
-                # The simulated listener moves with the design listener (switched, not faded).
-                self._auralizer = self._make_auralizer(new.sample_rate)
         else:  # a change of shape or latency cannot crossfade: switch at once
             self._filters = new
             self._build_kernels(new)
@@ -310,8 +289,6 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         self._extractor.process_into(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
-        if self._auralizer is not None:
-            out = self._auralizer.process_block(out)
         return out
 
     def _reset_state(self) -> None:
@@ -323,5 +300,3 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         if self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()
-        if self._auralizer is not None:
-            self._auralizer.reset()

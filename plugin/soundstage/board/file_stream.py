@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 from pedalboard.io import AudioFile
 
-from ._convention import check_buffer_size
-from ._atomic import publish
-from ._errors import ParameterError
+from .._convention import check_buffer_size
+from .._atomic import publish
+from .._errors import ParameterError
 
-__all__ = ["FileStreamStats", "stream_file"]
+__all__ = ["FileStreamStats", "stream_processor_file"]
 
 #: Default bit depth per output extension (float WAV/AIFF keep levels above full scale).
 _DEFAULT_BIT_DEPTH = {".wav": 32, ".aif": 32, ".aiff": 32, ".flac": 24}
@@ -55,16 +55,7 @@ class FileStreamStats:
         return (self.frames / self.sample_rate) / max(self.elapsed_s, 1e-9)
 
 
-def _as_streaming(processor):
-    """A processor with ``flush()``: native pedalboard plugins are wrapped in a Board."""
-    if callable(getattr(processor, "flush", None)):
-        return processor
-    from .board import Board
-
-    return Board([processor])
-
-
-def stream_file(
+def stream_processor_file(
     processor,
     in_path: str | os.PathLike,
     out_path: str | os.PathLike,
@@ -78,9 +69,9 @@ def stream_file(
 
     Parameters
     ----------
-    processor : StreamingProcessor, Board or native pedalboard plugin
-        Anything with pedalboard's ``process(..., reset=False)`` and ``flush()``
-        (a native plugin is wrapped in a :class:`soundstage.Board`). It is reset first.
+    processor : StreamingProcessor or Board
+        Anything with pedalboard's ``process(..., reset=False)`` and ``flush()``. It is reset
+        first. (:func:`soundstage.stream_file` also takes native pedalboard plugins.)
     in_path, out_path : str or os.PathLike
         Files readable / writable by ``pedalboard.io.AudioFile`` (format from the extension).
     buffer_size : int
@@ -115,7 +106,6 @@ def stream_file(
             )
     if not out_path.parent.is_dir():
         raise ParameterError(f"the directory of out_path {str(out_path)!r} does not exist")
-    processor = _as_streaming(processor)
     suffix = out_path.suffix.lower()
     depth = bit_depth if bit_depth is not None else _DEFAULT_BIT_DEPTH.get(suffix, 16)
 

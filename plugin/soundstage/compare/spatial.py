@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .compare_render import RenderRequest
+from .render import RenderRequest
 
 __all__ = ["SPATIAL_COLUMNS", "Analyzer", "default_analyzer", "analysis_row", "spatial_values",
            "analysis_figures", "figure_png"]
@@ -98,7 +98,7 @@ def default_analyzer(*, figures: bool = True) -> Analyzer | None:
     comes from the first analysis made.
     """
     try:
-        from .monitor import analyze
+        from ..monitor import analyze
     except ImportError:
         return None
     cache: dict = {}

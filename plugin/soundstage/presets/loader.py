@@ -81,11 +81,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from ._errors import GeometryError, PresetError
-from ._preset_build import _build_drivers, _build_listener, _build_parameters, _canonical, _check_body, _preset_dict
-from ._preset_schema import SCHEMA, SCHEMA_VERSION, Context, check_table, check_version
-from .acoustics.geometry import Enclosure, Listener
-from .design.parameters import DesignParameters
+from .._errors import GeometryError, PresetError
+from .build import _build_drivers, _build_listener, _build_parameters, _canonical, _check_body, _preset_dict
+from .schema import SCHEMA, SCHEMA_VERSION, Context, check_table, check_version
+from ..acoustics.geometry import Enclosure, Listener
+from ..design.parameters import DesignParameters
 
 __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"]
 
@@ -107,7 +107,7 @@ def _builtin_dir() -> Path | None:
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
         pass
     here = Path(__file__).resolve()
-    for candidate in (here.parent / "preset_files", here.parents[2] / "presets"):
+    for candidate in (here.parents[1] / "preset_files", here.parents[3] / "presets"):
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
     return None

@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._convention import (
+from .._convention import (
     BlockLayout,
     LayoutMemory,
     check_buffer_size,
@@ -37,7 +37,7 @@ from ._convention import (
     restore_layout,
     to_channels_first,
 )
-from ._errors import ParameterError
+from .._errors import ParameterError
 
 __all__ = ["Processor", "StreamingProcessor"]
 

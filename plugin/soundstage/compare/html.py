@@ -3,7 +3,7 @@
 Everything is inside the file: the audio of every version as a base64 ``data:`` URI (16-bit WAV
 or FLAC of the loudness-matched excerpt, whose peaks the matching kept under the ceiling, so
 16 bits do not clip), the figures as PNG data URIs, the metrics table, the provenance, and the
-player script of :mod:`soundstage.compare_page`. The raw-level toggle plays each version at
+player script of :mod:`soundstage.compare.page`. The raw-level toggle plays each version at
 ``1 / matching gain`` of the stored signal.
 
 Blind mode relabels the presets A, B, C … in a seeded random order, leaves names out of the
@@ -23,9 +23,10 @@ import string
 
 import numpy as np
 
-from ._errors import ParameterError
-from .compare_page import SCRIPT, STYLE
-from .compare_spatial import figure_png
+from .._errors import ParameterError
+from .page import SCRIPT, STYLE
+from .table import TABLE_COLUMNS
+from .spatial import figure_png
 
 __all__ = ["build_html", "AUDIO_FORMATS", "blind_order", "loudness_figure"]
 
@@ -86,7 +87,6 @@ def _fmt(value, digits: int = 1) -> str:
 
 
 def _table(comparison, labels: dict) -> str:
-    from .compare import TABLE_COLUMNS
 
     rows = comparison.rows()
     if labels is not None:

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ._errors import PresetError
-from .acoustics.geometry import BODY_SHAPES, DIRECTIVITY_MODELS
-from .design.parameters import PARAMETER_RANGES, STAGES
+from .._errors import PresetError
+from ..acoustics.geometry import BODY_SHAPES, DIRECTIVITY_MODELS
+from ..design.parameters import PARAMETER_RANGES, STAGES
 
 __all__ = ["SCHEMA_VERSION", "KINDS", "Key", "SCHEMA", "PARAM_PATHS", "Context", "check_table", "check_version",
            "is_number"]

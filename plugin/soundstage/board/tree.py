@@ -11,8 +11,8 @@ from typing import Any
 
 import pedalboard
 
-from ._errors import ParameterError
-from .board_segments import NativeSegment, ParallelStage, Pipeline, ProcessorStage, is_native
+from .._errors import ParameterError
+from .segments import NativeSegment, ParallelStage, Pipeline, ProcessorStage, is_native
 
 __all__ = ["BoardItemError", "short", "check_item", "walk", "check_unique", "structure", "compile_items"]
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._errors import AudioFormatError, ParameterError
+from .._errors import AudioFormatError, ParameterError
 
 __all__ = [
     "KINDS",
@@ -213,13 +213,13 @@ class ProcessorRenderer:
         if request.kind == "input":
             return RenderOutput(ears=np.array(audio, dtype=np.float32), driver_feeds=None)
         if request.kind == "reference" and request.preset.name == "stereo-pair":
-            from .monitor import StereoReference
+            from ..monitor import StereoReference
 
             ears = StereoReference(**_monitor_kwargs(request)).process(audio, sample_rate)
             return RenderOutput(ears=np.asarray(ears, dtype=np.float32), driver_feeds=np.array(audio),
                                 driver_names=("left", "right"), latency_samples=0)
-        from .monitor import Auralizer
-        from .processor import SpatialProcessor
+        from ..monitor import Auralizer
+        from ..processor.spatial import SpatialProcessor
 
         parameters = dict(request.parameters)
         if request.kind == "unprocessed":

@@ -3,7 +3,7 @@
 pedalboard cannot host Python code (``notes/pedalboard.md``), so a :class:`Board` does the
 reverse: it runs consecutive native plugins as one native ``pedalboard.Pedalboard`` segment and
 passes the audio between segments and soundstage processors itself, with pedalboard's calling
-convention (:class:`~soundstage.processor_base.StreamingProcessor`), its list API, latency
+convention (:class:`~soundstage.processor.base.StreamingProcessor`), its list API, latency
 compensation and a stream that can be fed in any chunk sizes.
 
 Examples
@@ -30,10 +30,11 @@ from typing import Any, overload
 import numpy as np
 import pedalboard
 
-from ._errors import ParameterError
-from .board_segments import ONE_SHOT_ONLY, ParallelStage, Pipeline, ProcessorStage, is_native, native_leaves
-from .board_tree import BoardItemError, check_item, check_unique, compile_items, short, structure, walk
-from .processor_base import StreamingProcessor
+from .._errors import ParameterError
+from .segments import ONE_SHOT_ONLY, ParallelStage, Pipeline, ProcessorStage, is_native, native_leaves
+from .file_stream import stream_processor_file
+from .tree import BoardItemError, check_item, check_unique, compile_items, short, structure, walk
+from ..processor.base import StreamingProcessor
 
 __all__ = ["Board", "BoardMix", "BoardItemError"]
 
@@ -106,7 +107,7 @@ class Board(_OfflineOneShot):
     ----------
     items : iterable, optional
         Native pedalboard plugins (including ``Pedalboard``, ``Chain``, ``Mix`` and loaded
-        VST3/AU plugins), soundstage processors (:class:`~soundstage.processor_base.Processor`),
+        VST3/AU plugins), soundstage processors (:class:`~soundstage.processor.base.Processor`),
         nested Boards, :class:`BoardMix` or ``None`` (passes audio through). Each instance may
         appear only once anywhere in the Board.
 
@@ -283,11 +284,9 @@ class Board(_OfflineOneShot):
     ) -> None:
         """Stream an audio file through the Board into another file (constant memory).
 
-        See :func:`soundstage.fileio.stream_file`.
+        See :func:`soundstage.stream_file`.
         """
-        from .fileio import stream_file
-
-        stream_file(
+        stream_processor_file(
             self, in_path, out_path, buffer_size=buffer_size, overwrite=overwrite, progress=progress
         )
 

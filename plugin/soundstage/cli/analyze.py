@@ -36,11 +36,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from ._errors import SoundstageError
+    from .._errors import SoundstageError
 
     try:
-        from .monitor.analysis import analyze
-        from .monitor.analysis_summary import summary_html
+        from ..monitor.analysis import analyze
+        from ..monitor.analysis_summary import summary_html
 
         output = Path(args.output)
         if output.exists() and not output.is_dir():

@@ -1,0 +1,131 @@
+"""``BinauralProcessor``: a :class:`~soundstage.processor.SpatialProcessor` heard on headphones.
+
+The driver feeds of the wrapped processor go straight into an :class:`~.auralizer.Auralizer` of
+its enclosure at its design listener with its design head, block by block, so the pair streams
+like one processor: ``(2, n)`` ear signals, latency = the processor's + the auralizer's, any
+chunking equal to one call. When a redesign moves the design listener, the simulated listener
+moves with it.
+
+The listening simulation sits above the processor layer: the processor never imports it.
+
+Examples
+--------
+>>> import numpy as np
+>>> from soundstage import SpatialProcessor
+>>> from soundstage.monitor import BinauralProcessor
+>>> ears = BinauralProcessor(SpatialProcessor("compact-speaker"))
+>>> ears(np.zeros((2, 4800), np.float32), 48000).shape
+(2, 4800)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._errors import ParameterError
+from ..processor.base import StreamingProcessor
+from ..processor.spatial import SpatialProcessor
+from .auralizer import Auralizer
+
+__all__ = ["BinauralProcessor"]
+
+#: Block size the auralizer is prepared for (its convolver takes any block size).
+_AURALIZER_BLOCK = 8192
+
+
+class BinauralProcessor(StreamingProcessor):
+    """The ear signals of a listener in front of the enclosure a processor feeds.
+
+    Parameters
+    ----------
+    processor : SpatialProcessor or str
+        The processor whose driver feeds are auralized, or a preset name / path from which one
+        is made (with ``**parameters``).
+    **parameters
+        Initial parameters of a processor made from a preset name (``width_deg=20`` ...).
+
+    Notes
+    -----
+    The processor's parameter properties (``width_deg``, ``listener_offset_m``, ``bypass`` …)
+    are reachable on this object too; setting one redesigns the processor as usual.
+    """
+
+    driver_names = ("left_ear", "right_ear")
+    num_output_channels = 2
+
+    def __init__(self, processor: "SpatialProcessor | str" = "studio-speaker", **parameters) -> None:
+        if not isinstance(processor, SpatialProcessor):
+            processor = SpatialProcessor(processor, **parameters)
+        elif parameters:
+            raise ParameterError("parameters are only accepted with a preset name; set them on the processor")
+        super().__init__()
+        self._processor = processor
+        self._auralizer: Auralizer | None = None
+        self._auralizer_for: tuple | None = None
+
+    @property
+    def processor(self) -> SpatialProcessor:
+        """The wrapped driver-feed processor."""
+        return self._processor
+
+    def __repr__(self) -> str:
+        return f"<soundstage.monitor.BinauralProcessor of {self._processor!r}>"
+
+    def wait_for_design(self, timeout_s: float | None = None) -> None:
+        """See :meth:`SpatialProcessor.wait_for_design`."""
+        self._processor.wait_for_design(timeout_s)
+
+    # ------------------------------------------------------------------ processor protocol
+    def output_channels(self, num_input_channels: int) -> int:
+        return 2
+
+    def _before_processing(self, sample_rate: float, num_channels: int, reset: bool) -> None:
+        self._processor._before_processing(sample_rate, num_channels, reset)
+
+    def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
+        self._processor.prepare(sample_rate, num_input_channels, max_block_size)
+        self._follow_listener()
+
+    def _follow_listener(self) -> None:
+        """(Re)build the auralizer when the listener of the filters in use has moved."""
+        filters = self._processor.filterset
+        key = (filters.sample_rate, filters.listener)
+        if self._auralizer_for != key:
+            processor = self._processor
+            auralizer = Auralizer(processor.enclosure, listener=filters.listener,
+                                  head=processor.design_parameters.head_model)
+            auralizer.prepare(filters.sample_rate, processor.enclosure.num_drivers, _AURALIZER_BLOCK)
+            self._auralizer, self._auralizer_for = auralizer, key
+
+    @property
+    def latency_samples(self) -> int:
+        if self._auralizer is None:
+            return 0
+        return int(self._processor.latency_samples + self._auralizer.latency_samples)
+
+    def process_block(self, block: np.ndarray) -> np.ndarray:
+        feeds = self._processor.process_block(block)
+        self._follow_listener()
+        return self._auralizer.process_block(feeds)
+
+    def _reset_state(self) -> None:
+        self._processor._reset_state()
+        if self._processor.filterset is not None:
+            self._follow_listener()
+        if self._auralizer is not None:
+            self._auralizer.reset()
+
+
+def _forward(name: str) -> property:
+    def get(self):
+        return getattr(self._processor, name)
+
+    def set(self, value):
+        setattr(self._processor, name, value)
+
+    return property(get, set, doc=f"The wrapped processor's ``{name}``.")
+
+
+for _name in (*SpatialProcessor._PARAMETERS, "bypass"):
+    setattr(BinauralProcessor, _name, _forward(_name))
+del _name
