@@ -22,7 +22,9 @@ SECONDS = 0.25
 @pytest.mark.parametrize("name", presets.list())
 def test_preset_golden(audio_regression, name, output):
     render = render_for_regression(name, "impulse-pan", sample_rate=48000, seconds=SECONDS, output=output)
+    ears = ("left_ear", "right_ear") if output == "binaural" else None
     audio_regression.check(render, 48000, tolerance=TOLERANCE, preset=name, golden_format="flac",
+                           channel_names=ears,
                            metadata={"signal": "impulse-pan", "seconds": SECONDS, "output": output})
 
 

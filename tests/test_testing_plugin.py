@@ -67,9 +67,12 @@ def tolerance():
     return None if spec is None else Tolerance(**json.loads(spec))
 
 def test_render(audio_regression):
+    names = os.environ.get("SS_CHANNEL_NAMES")
     audio_regression.check(render(), int(os.environ.get("SS_RATE", "48000")),
-                           tolerance=tolerance(), preset="demo-preset",
-                           metadata={"signal": os.environ.get("SS_SIGNAL", "sine-sweep")})
+                           tolerance=tolerance(), preset=os.environ.get("SS_PRESET", "demo-preset"),
+                           metadata={"signal": os.environ.get("SS_SIGNAL", "sine-sweep")},
+                           channel_names=None if names is None else json.loads(names),
+                           golden_format=os.environ.get("SS_GOLDEN_FORMAT", "wav"))
 '''
 
 
@@ -338,3 +341,87 @@ def test_plugin_loads_once_with_and_without_explicit_p(project):
     result = pytester.runpytest("-p", "no:cacheprovider", "--help")
     result.stdout.fnmatch_lines(["*--audio-regen*", "*--audio-regen-all*"])
 
+
+
+# --- names, presets and formats in reports ---------------------------------------------------
+
+def test_failure_names_each_channel(project):
+    _with_golden(project)
+    result = project(gain_db=0.5, channel_names=["left_ear", "right_ear"])
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*band_db:*of channel ? (*_ear): obtained*"])
+    assert "channel 0 (left_ear)" in result.stdout.str() or "channel 1 (right_ear)" in result.stdout.str()
+
+
+def test_channel_names_are_stored_and_reused(project):
+    project(channel_names=["left_ear", "right_ear"]).assert_outcomes(failed=1)
+    assert json.loads(project.paths.sidecar.read_text())["channel_names"] == ["left_ear", "right_ear"]
+    result = project(gain_db=0.5)  # no names given now: the golden's names serve
+    result.stdout.fnmatch_lines(["*of channel ? (*_ear): obtained*"])
+
+
+def _user_preset(folder: Path, distance_m: float) -> Path:
+    path = folder / "my_speaker_file.toml"
+    path.write_text('schema_version = 1\nextends = "studio-speaker"\nname = "my-speaker"\n'
+                    f'[listener]\ndistance_m = {distance_m}\n', encoding="utf-8")
+    return path
+
+
+def test_sidecar_names_the_preset_by_its_name_and_content_hash(project):
+    preset = _user_preset(project.pytester.path, 1.8)
+    project(preset=str(preset)).assert_outcomes(failed=1)
+    stored = json.loads(project.paths.sidecar.read_text())["preset"]
+    assert stored == {"name": "my-speaker", "sha256": soundstage.presets.load(preset).content_hash}
+
+
+def test_a_changed_preset_is_reported(project):
+    preset = _user_preset(project.pytester.path, 1.8)
+    project(preset=str(preset)).assert_outcomes(failed=1)
+    _user_preset(project.pytester.path, 1.9)
+    passing = project(preset=str(preset))
+    passing.assert_outcomes(passed=1, warnings=1)
+    passing.stdout.fnmatch_lines(["*PresetChangedWarning*preset 'my-speaker' changed since the golden*"])
+    failing = project(preset=str(preset), gain_db=0.5)
+    failing.assert_outcomes(failed=1)
+    failing.stdout.fnmatch_lines(["*The preset 'my-speaker' changed since the golden was written*"])
+
+
+def test_a_changed_channel_count_writes_the_obtained_render(project):
+    _with_golden(project)
+    result = project(mono="1")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*1 channels, golden has 2*", "*obtained render written to*test_render.obtained.wav*"])
+    obtained, _ = soundfile.read(str(project.paths.obtained), dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(obtained.T, _sweep()[:1])
+
+
+def test_flac_sidecar_says_flac(project):
+    project(golden_format="flac").assert_outcomes(failed=1)
+    sidecar = json.loads((project.golden_dir / "test_render.json").read_text())
+    assert sidecar["storage"].startswith("FLAC, 24-bit")
+
+
+def test_residual_plot_has_a_log_frequency_axis_and_driver_names():
+    from soundstage.testing.artefacts import plot_residual
+    from soundstage.testing import Tolerance
+    import io
+    import matplotlib.figure
+
+    golden = _sweep()
+    captured = {}
+    original = matplotlib.figure.Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        captured["figure"] = self
+        return original(self, *args, **kwargs)
+
+    matplotlib.figure.Figure.savefig = keep
+    try:
+        plot_residual(io.BytesIO(), golden * np.float32(1.1), golden, SAMPLE_RATE, Tolerance.default(), "t",
+                      ("woofer", "tweeter"))
+    finally:
+        matplotlib.figure.Figure.savefig = original
+    top, _, bottom = captured["figure"].axes[0], None, captured["figure"].axes[1]
+    assert top.get_yscale() == "log"
+    assert "(woofer)" in top.get_title() or "(tweeter)" in top.get_title()
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == ["channel 0 (woofer)", "channel 1 (tweeter)"]

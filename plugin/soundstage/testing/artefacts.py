@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
+from .comparison import channel_label
 from .goldens import GoldenPaths, _atomic_write, write_audio
 from .tolerances import Tolerance
 
@@ -27,6 +28,7 @@ def write_artefacts(
     sample_rate: int,
     tolerance: Tolerance,
     title: str = "",
+    channel_names: tuple[str, ...] | None = None,
 ) -> tuple[Path, Path, Path]:
     """Write obtained, residual and plot files of a failed check; return their paths.
 
@@ -42,6 +44,8 @@ def write_artefacts(
         Drawn as limits on the band-difference plot.
     title : str
         Figure title (the failing comparisons).
+    channel_names : tuple of str, optional
+        A name per channel (driver or ear) for the plot's labels.
 
     Raises
     ------
@@ -52,11 +56,12 @@ def write_artefacts(
     write_audio(paths.obtained, obtained, sample_rate)
     write_audio(paths.residual, residual, sample_rate)
     _atomic_write(paths.plot, lambda handle: plot_residual(
-        handle, obtained, golden, sample_rate, tolerance, title or paths.basename))
+        handle, obtained, golden, sample_rate, tolerance, title or paths.basename, channel_names))
     return paths.artefacts
 
 
-def plot_residual(target, obtained, golden, sample_rate: int, tolerance: Tolerance, title: str) -> None:
+def plot_residual(target, obtained, golden, sample_rate: int, tolerance: Tolerance, title: str,
+                  channel_names: tuple[str, ...] | None = None) -> None:
     """Draw the residual spectrogram and the band differences as a PNG into ``target``.
 
     Parameters
@@ -70,12 +75,15 @@ def plot_residual(target, obtained, golden, sample_rate: int, tolerance: Toleran
         ``band_db`` is drawn as ± limits when set.
     title : str
         Figure title.
+    channel_names : tuple of str, optional
+        A name per channel for the labels.
     """
     import scipy.signal
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     residual = obtained.astype(np.float64) - golden.astype(np.float64)
+    names = channel_names if channel_names is not None and len(channel_names) == obtained.shape[0] else None
     channel = int(np.argmax(np.mean(residual**2, axis=-1)))
     figure = Figure(figsize=(9, 7), layout="constrained")
     FigureCanvasAgg(figure)
@@ -92,8 +100,10 @@ def plot_residual(target, obtained, golden, sample_rate: int, tolerance: Toleran
                           vmin=ceiling - 100.0, vmax=ceiling, cmap="magma")
     figure.colorbar(mesh, ax=top, label="residual level (dBFS per bin)")
     top.set_xlabel("time (s)")
+    top.set_yscale("log")
+    top.set_ylim(max(20.0, float(frequencies_hz[1])), sample_rate / 2.0)
     top.set_ylabel("frequency (Hz)")
-    top.set_title(f"residual obtained − golden, channel {channel}")
+    top.set_title(f"residual obtained − golden, {channel_label(channel, names)}")
 
     centres_hz, obtained_db = metrics.band_levels_dbfs(obtained, sample_rate)
     _, golden_db = metrics.band_levels_dbfs(golden, sample_rate)
@@ -102,7 +112,7 @@ def plot_residual(target, obtained, golden, sample_rate: int, tolerance: Toleran
         quiet = np.maximum(obtained_db, golden_db) < tolerance.band_floor_dbfs
         difference = np.where(quiet, np.nan, difference)
     for index, row in enumerate(difference):
-        bottom.semilogx(centres_hz, row, marker="o", markersize=3, label=f"channel {index}")
+        bottom.semilogx(centres_hz, row, marker="o", markersize=3, label=channel_label(index, names))
     if tolerance.band_db is not None:
         for sign in (-1, 1):
             bottom.axhline(sign * tolerance.band_db, color="red", linestyle="--", linewidth=1)

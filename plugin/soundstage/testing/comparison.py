@@ -14,7 +14,7 @@ import numpy as np
 from . import metrics
 from .tolerances import Tolerance
 
-__all__ = ["Failure", "Comparison", "format_mismatch", "compare"]
+__all__ = ["Failure", "Comparison", "format_mismatch", "compare", "channel_label"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ def format_mismatch(
 
 
 def compare(
-    obtained: np.ndarray, golden: np.ndarray, sample_rate: int, tolerance: Tolerance
+    obtained: np.ndarray, golden: np.ndarray, sample_rate: int, tolerance: Tolerance,
+    channel_names: tuple[str, ...] | None = None,
 ) -> Comparison:
     """Compare two renders of equal format under ``tolerance``.
 
@@ -107,29 +108,32 @@ def compare(
         Sample rate of both, in Hz.
     tolerance : Tolerance
         The comparisons to make and their limits.
+    channel_names : tuple of str, optional
+        A name per channel (driver or ear) for the messages: "channel 2 (mid_left)".
 
     Returns
     -------
     Comparison
     """
     result = Comparison()
+    names = channel_names if channel_names is not None and len(channel_names) == obtained.shape[0] else None
     if tolerance.bit_exact:
-        _bit_exact(obtained, golden, sample_rate, result)
+        _bit_exact(obtained, golden, sample_rate, result, names)
     residual = obtained.astype(np.float64) - golden.astype(np.float64)
     if tolerance.residual_rms_dbfs is not None:
         _residual_rms(residual, sample_rate, tolerance.residual_rms_dbfs, result)
     if tolerance.residual_peak_dbfs is not None:
-        _residual_peak(residual, sample_rate, tolerance.residual_peak_dbfs, result)
+        _residual_peak(residual, sample_rate, tolerance.residual_peak_dbfs, result, names)
     if tolerance.band_db is not None:
-        _bands(obtained, golden, sample_rate, tolerance, result)
+        _bands(obtained, golden, sample_rate, tolerance, result, names)
     if tolerance.loudness_lu is not None:
-        _loudness(obtained, golden, sample_rate, tolerance.loudness_lu, result)
+        _loudness(obtained, golden, sample_rate, tolerance.loudness_lu, result, names)
     if tolerance.azimuth_deg is not None or tolerance.separation_db is not None:
         _spatial(obtained, golden, sample_rate, tolerance, result)
     return result
 
 
-def _bit_exact(obtained, golden, sample_rate, result: Comparison) -> None:
+def _bit_exact(obtained, golden, sample_rate, result: Comparison, names=None) -> None:
     differ = obtained.view(np.uint32) != golden.view(np.uint32)
     count = int(np.count_nonzero(differ))
     result.measured["differing_samples"] = count
@@ -140,7 +144,7 @@ def _bit_exact(obtained, golden, sample_rate, result: Comparison) -> None:
             Failure(
                 "bit_exact", float(count), 0.0, "samples",
                 f"{count} of {differ.size} samples differ; the first at sample {index} "
-                f"({index / sample_rate:.6f} s) in channel {channel}; largest |difference| "
+                f"({index / sample_rate:.6f} s) in {channel_label(channel, names)}; largest |difference| "
                 f"{biggest:.3g} ({float(metrics.amplitude_to_dbfs(biggest)):.1f} dBFS)",
             )
         )
@@ -160,7 +164,7 @@ def _residual_rms(residual, sample_rate, limit, result: Comparison) -> None:
         )
 
 
-def _residual_peak(residual, sample_rate, limit, result: Comparison) -> None:
+def _residual_peak(residual, sample_rate, limit, result: Comparison, names=None) -> None:
     channel, index = np.unravel_index(np.argmax(np.abs(residual)), residual.shape)
     value = float(metrics.amplitude_to_dbfs(residual[channel, index]))
     result.measured["residual_peak_dbfs"] = value
@@ -169,12 +173,12 @@ def _residual_peak(residual, sample_rate, limit, result: Comparison) -> None:
             Failure(
                 "residual_peak_dbfs", value, limit, "dBFS",
                 f"largest |obtained − golden| at sample {index} ({index / sample_rate:.4f} s) "
-                f"in channel {channel}",
+                f"in {channel_label(channel, names)}",
             )
         )
 
 
-def _bands(obtained, golden, sample_rate, tolerance: Tolerance, result: Comparison) -> None:
+def _bands(obtained, golden, sample_rate, tolerance: Tolerance, result: Comparison, names=None) -> None:
     centres_hz, obtained_db = metrics.band_levels_dbfs(obtained, sample_rate)
     _, golden_db = metrics.band_levels_dbfs(golden, sample_rate)
     difference = obtained_db - golden_db
@@ -191,18 +195,24 @@ def _bands(obtained, golden, sample_rate, tolerance: Tolerance, result: Comparis
         result.failures.append(
             Failure(
                 "band_db", value, tolerance.band_db, "dB",
-                f"1/3-octave band centred at {_format_hz(centres_hz[band])} Hz of channel {channel}: obtained "
+                f"1/3-octave band centred at {_format_hz(centres_hz[band])} Hz of {channel_label(channel, names)}: obtained "
                 f"{obtained_db[channel, band]:.2f} dBFS, golden {golden_db[channel, band]:.2f} "
                 f"dBFS ({difference[channel, band]:+.3f} dB)",
             )
         )
 
 
+def channel_label(channel: int, names: tuple[str, ...] | None = None) -> str:
+    """``"channel 2 (mid_left)"`` with names, ``"channel 2"`` without."""
+    channel = int(channel)
+    return f"channel {channel} ({names[channel]})" if names else f"channel {channel}"
+
+
 def _format_hz(frequency_hz: float) -> str:
     return f"{frequency_hz:.0f}" if frequency_hz >= 100 else f"{frequency_hz:.1f}"
 
 
-def _loudness(obtained, golden, sample_rate, limit, result: Comparison) -> None:
+def _loudness(obtained, golden, sample_rate, limit, result: Comparison, names=None) -> None:
     obtained_lufs = metrics.integrated_loudness_lufs(obtained, sample_rate)
     golden_lufs = metrics.integrated_loudness_lufs(golden, sample_rate)
     if obtained_lufs is None or golden_lufs is None:
@@ -216,7 +226,7 @@ def _loudness(obtained, golden, sample_rate, limit, result: Comparison) -> None:
         result.failures.append(
             Failure(
                 "loudness_lu", value, limit, "LU",
-                f"integrated loudness (BS.1770) of channel {channel}: obtained "
+                f"integrated loudness (BS.1770) of {channel_label(channel, names)}: obtained "
                 f"{obtained_lufs[channel]:.2f} LUFS, golden {golden_lufs[channel]:.2f} LUFS",
             )
         )

@@ -233,10 +233,11 @@ def describe_preset(preset) -> dict | None:
     Parameters
     ----------
     preset : None, str, os.PathLike or object
-        A preset file path (name = file stem, hash = SHA-256 of the file), a preset name (hash
-        of the installed preset file of that name where one is found), or a preset object
-        (its ``name``; its ``content_hash`` or ``sha256`` attribute, or the hash of its
-        ``path`` file).
+        A built-in preset name or a preset file: loaded with :func:`soundstage.presets.load`, so
+        the name is the preset's own ``name`` and the hash its ``content_hash`` (the same as in a
+        comparison report). A file that is not a soundstage preset: its stem and the SHA-256 of
+        its bytes. A preset object: its ``name`` and ``content_hash`` (or ``sha256``, or the hash
+        of its ``path`` file).
 
     Returns
     -------
@@ -246,10 +247,13 @@ def describe_preset(preset) -> dict | None:
     if preset is None:
         return None
     if isinstance(preset, (str, os.PathLike)):
+        loaded = _load_preset(preset)
+        if loaded is not None:
+            return {"name": loaded.name, "sha256": loaded.content_hash}
         path = Path(preset)
         if path.is_file():
             return {"name": path.stem, "sha256": _file_sha256(path)}
-        return {"name": str(preset), "sha256": _installed_preset_sha256(str(preset))}
+        return {"name": str(preset), "sha256": None}
     name = getattr(preset, "name", None) or type(preset).__name__
     digest = getattr(preset, "content_hash", None) or getattr(preset, "sha256", None)
     path = getattr(preset, "path", None)
@@ -258,15 +262,27 @@ def describe_preset(preset) -> dict | None:
     return {"name": str(name), "sha256": None if digest is None else str(digest)}
 
 
+def preset_driver_names(preset) -> tuple[str, ...] | None:
+    """The driver names of ``preset`` (a name, a file or a loaded preset), or None."""
+    if isinstance(preset, (str, os.PathLike)):
+        preset = _load_preset(preset)
+    enclosure = getattr(preset, "enclosure", None)
+    names = getattr(enclosure, "driver_names", None)
+    return tuple(names) if names is not None else None
+
+
+def _load_preset(preset):
+    """The soundstage preset ``preset`` names, or None when it is not one."""
+    from .. import presets
+    from .._errors import SoundstageError
+
+    try:
+        return presets.load(preset)
+    except (SoundstageError, OSError):
+        return None
+
+
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _installed_preset_sha256(name: str) -> str | None:
-    from importlib import resources
-
-    try:
-        candidate = resources.files("soundstage.preset_files") / f"{name}.toml"
-        return hashlib.sha256(candidate.read_bytes()).hexdigest() if candidate.is_file() else None
-    except (ModuleNotFoundError, OSError, TypeError):
-        return None

@@ -12,6 +12,7 @@ comparison, by how much and where.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from .comparison import Comparison, compare, format_mismatch
 from .goldens import GoldenPaths, GoldenWriteError
 from .tolerances import Tolerance
 
-__all__ = ["AudioRegression", "SIDECAR_FORMAT"]
+__all__ = ["AudioRegression", "PresetChangedWarning", "SIDECAR_FORMAT"]
+
+#: How each golden format stores the samples (the sidecar's ``storage``).
+_STORAGE = {"wav": "WAV, IEEE float32", "flac": "FLAC, 24-bit PCM scaled by a power of two (see the file's comment)"}
 
 #: Identifies the sidecar layout, for readers of the JSON files.
 SIDECAR_FORMAT = "soundstage-audio-golden/1"
@@ -76,6 +80,7 @@ class AudioRegression:
         preset=None,
         metadata: Mapping | None = None,
         golden_format: str = "wav",
+        channel_names: tuple[str, ...] | None = None,
     ) -> Comparison | None:
         """Compare ``audio`` with the golden ``<basename>.wav``; fail the test if it differs.
 
@@ -99,6 +104,10 @@ class AudioRegression:
             ``"flac"``: 24-bit FLAC, several times smaller for goldens committed to a repository;
             its quantisation (2^-23, about −138 dBFS) sits far below any null-test tolerance,
             but it cannot serve a bit-exact check.
+        channel_names : sequence of str, optional, keyword-only
+            A name per channel for messages, plots and the sidecar (e.g.
+            ``("left_ear", "right_ear")``); default: the preset's driver names when the render
+            has one channel per driver, else the names stored with the golden.
 
         Returns
         -------
@@ -128,10 +137,12 @@ class AudioRegression:
             raise ParameterError("a bit-exact tolerance needs golden_format='wav': 24-bit FLAC quantises")
         paths = GoldenPaths(self.directory, goldens.validate_basename(basename), golden_format)
         metadata = _check_metadata(metadata)
+        described = goldens.describe_preset(preset)
+        names = _channel_names(channel_names, preset, obtained.shape[0])
 
         if self.regen or self.regen_all or not paths.golden.is_file():
             existed = paths.golden.is_file()
-            sidecar = _sidecar(obtained, sample_rate, tolerance, preset, metadata)
+            sidecar = _sidecar(obtained, sample_rate, tolerance, described, metadata, names, golden_format)
             self._write_golden(paths, obtained, sample_rate, sidecar)
             summary = _format_summary(obtained.shape, sample_rate)
             if self.regen_all:
@@ -145,17 +156,42 @@ class AudioRegression:
                 f"({summary}). Listen to it, commit both files and run again.", pytrace=False)
 
         golden, golden_rate = goldens.read_audio(paths.golden)
+        stored = _read_sidecar(paths.sidecar)
+        if names is None:
+            names = _channel_names(stored.get("channel_names"), None, obtained.shape[0])
+        preset_note = _preset_change(stored.get("preset"), described)
         mismatch = format_mismatch(obtained.shape, sample_rate, golden.shape, golden_rate)
         if mismatch is not None:
-            pytest.fail(
-                f"audio regression: the render does not match the format of {paths.golden}: "
-                f"obtained {mismatch}. {_HINT}", pytrace=False)
-        comparison = compare(obtained, golden, sample_rate, tolerance)
+            lines = [f"audio regression: the render does not match the format of {paths.golden}: "
+                     f"obtained {mismatch}."]
+            if preset_note:
+                lines.append(preset_note)
+            lines += self._write_obtained(paths, obtained, sample_rate)
+            lines.append(_HINT)
+            pytest.fail("\n".join(lines), pytrace=False)
+        comparison = compare(obtained, golden, sample_rate, tolerance, names)
         if comparison.passed:
             _remove_stale_artefacts(paths)
+            if preset_note:
+                warnings.warn(f"audio regression {paths.golden.name}: passes, but {preset_note[0].lower()}"
+                              f"{preset_note[1:]}", PresetChangedWarning, stacklevel=2)
             return comparison
         pytest.fail(self._failure_message(paths, obtained, golden, sample_rate, tolerance,
-                                          comparison), pytrace=False)
+                                          comparison, names, preset_note), pytrace=False)
+
+    def _write_obtained(self, paths: GoldenPaths, obtained, sample_rate) -> list[str]:
+        """Write only ``<name>.obtained.wav`` (no residual: the formats differ); message lines."""
+        for target in (paths, None):
+            if target is None:
+                if self._fallback_directory is None:
+                    return []
+                target = GoldenPaths(self._fallback_directory(), paths.basename)
+            try:
+                goldens.write_audio(target.obtained, obtained, sample_rate)
+                return [f"obtained render written to {target.obtained}"]
+            except GoldenWriteError as error:
+                note = f"obtained render not written: {error}"
+        return [note]
 
     def _write_golden(self, paths: GoldenPaths, audio, sample_rate, sidecar) -> None:
         try:
@@ -166,11 +202,14 @@ class AudioRegression:
                         pytrace=False)
         _remove_stale_artefacts(paths)
 
-    def _failure_message(self, paths, obtained, golden, sample_rate, tolerance, comparison) -> str:
+    def _failure_message(self, paths, obtained, golden, sample_rate, tolerance, comparison, names=None,
+                         preset_note=None) -> str:
         lines = [
             f"audio regression failed against {paths.golden} "
             f"({_format_summary(obtained.shape, sample_rate)}):"
         ]
+        if preset_note:
+            lines.append(preset_note)
         lines += [f"  - {failure.describe()}" for failure in comparison.failures]
         measured = ", ".join(
             f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
@@ -179,14 +218,14 @@ class AudioRegression:
         lines.append(f"measured: {measured}")
         title = f"{paths.basename}: " + ", ".join(f.metric for f in comparison.failures)
         try:
-            written = _write_artefacts(paths, obtained, golden, sample_rate, tolerance, title)
+            written = _write_artefacts(paths, obtained, golden, sample_rate, tolerance, title, names)
         except GoldenWriteError as error:
             if self._fallback_directory is None:
                 lines.append(f"artefacts not written: {error}")
                 written = ()
             else:
                 fallback = GoldenPaths(self._fallback_directory(), paths.basename)
-                written = _write_artefacts(fallback, obtained, golden, sample_rate, tolerance, title)
+                written = _write_artefacts(fallback, obtained, golden, sample_rate, tolerance, title, names)
                 lines.append(f"artefacts could not go beside the golden ({error}); written to the "
                              f"session's temporary folder instead")
         if written:
@@ -195,10 +234,50 @@ class AudioRegression:
         return "\n".join(lines)
 
 
-def _write_artefacts(paths, obtained, golden, sample_rate, tolerance, title):
+def _write_artefacts(paths, obtained, golden, sample_rate, tolerance, title, names=None):
     from .artefacts import write_artefacts
 
-    return write_artefacts(paths, obtained, golden, sample_rate, tolerance, title)
+    return write_artefacts(paths, obtained, golden, sample_rate, tolerance, title, names)
+
+
+class PresetChangedWarning(UserWarning):
+    """A golden passes although the preset it was rendered from has changed since."""
+
+
+def _channel_names(names, preset, num_channels: int) -> tuple[str, ...] | None:
+    """Explicit names (checked), else the preset's driver names when there is one channel per
+    driver, else None."""
+    if names is not None:
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise ParameterError(f"channel_names must be a sequence of strings, got {names!r}")
+        names = tuple(names)
+        if len(names) != num_channels:
+            return None if preset is None else _channel_names(None, preset, num_channels)
+        return names
+    if preset is None:
+        return None
+    drivers = goldens.preset_driver_names(preset)
+    return drivers if drivers is not None and len(drivers) == num_channels else None
+
+
+def _read_sidecar(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _preset_change(stored, now) -> str | None:
+    """A sentence when the golden's preset and the render's preset differ in content."""
+    if not isinstance(stored, dict) or not now or not stored.get("sha256") or not now.get("sha256"):
+        return None
+    if stored["sha256"] == now["sha256"]:
+        return None
+    name = now.get("name") or stored.get("name")
+    return (f"The preset {name!r} changed since the golden was written (content hash "
+            f"{stored['sha256'][:12]}… then, {now['sha256'][:12]}… now): a changed preset explains "
+            "a changed render.")
 
 
 def _as_channels_first(audio) -> np.ndarray:
@@ -244,7 +323,8 @@ def _check_metadata(metadata) -> dict | None:
         raise ParameterError(f"metadata must be a JSON-serialisable mapping: {error}") from None
 
 
-def _sidecar(audio, sample_rate, tolerance: Tolerance, preset, metadata) -> dict:
+def _sidecar(audio, sample_rate, tolerance: Tolerance, preset: dict | None, metadata, channel_names,
+             golden_format: str) -> dict:
     from .. import __version__
 
     centres_hz, band_levels = metrics.band_levels_dbfs(audio, sample_rate)
@@ -256,14 +336,15 @@ def _sidecar(audio, sample_rate, tolerance: Tolerance, preset, metadata) -> dict
 
     return {
         "format": SIDECAR_FORMAT,
-        "storage": "WAV, IEEE float32",
+        "storage": _STORAGE[golden_format],
+        "channel_names": None if channel_names is None else list(channel_names),
         "sample_rate": sample_rate,
         "num_channels": int(audio.shape[0]),
         "num_samples": int(audio.shape[1]),
         "duration_s": audio.shape[1] / sample_rate,
         "soundstage_version": __version__,
         "audio_sha256": goldens.audio_sha256(audio),
-        "preset": goldens.describe_preset(preset),
+        "preset": preset,
         "metadata": metadata,
         "tolerance": {**tolerance.as_dict(), "active": list(tolerance.active)},
         "metrics": {
