@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pedalboard.io import AudioFile
+from pedalboard.io import AudioFile, get_supported_write_formats
 
 from .._convention import check_buffer_size
 from .._atomic import publish
@@ -23,8 +23,11 @@ from .._errors import ParameterError
 
 __all__ = ["FileStreamStats", "stream_processor_file"]
 
-#: Default bit depth per output extension (float WAV/AIFF keep levels above full scale).
-_DEFAULT_BIT_DEPTH = {".wav": 32, ".aif": 32, ".aiff": 32, ".flac": 24}
+#: Default bit depth per output extension (float WAV keeps levels above full scale; AIFF and
+#: FLAC have no float format).
+_DEFAULT_BIT_DEPTH = {".wav": 32, ".aif": 24, ".aiff": 24, ".flac": 24}
+#: Bit depths each integer-only format can hold (pedalboard.io's writers).
+_BIT_DEPTHS = {".flac": (16, 24), ".aif": (8, 16, 24), ".aiff": (8, 16, 24), ".wav": (8, 16, 24, 32)}
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,21 @@ def stream_processor_file(
             raise ParameterError(
                 f"out_path {str(out_path)!r} already exists; pass overwrite=True to replace it"
             )
+    if out_path.is_dir():
+        raise ParameterError(f"out_path {str(out_path)!r} is a directory; give a file name")
     if not out_path.parent.is_dir():
         raise ParameterError(f"the directory of out_path {str(out_path)!r} does not exist")
     suffix = out_path.suffix.lower()
+    writable = sorted(set(get_supported_write_formats()))
+    if suffix not in writable:
+        raise ParameterError(
+            f"out_path {str(out_path)!r}: cannot write {'files without an extension' if not suffix else suffix!r}; "
+            f"writable formats: {', '.join(writable)}")
     depth = bit_depth if bit_depth is not None else _DEFAULT_BIT_DEPTH.get(suffix, 16)
+    if suffix in _BIT_DEPTHS and depth not in _BIT_DEPTHS[suffix]:
+        raise ParameterError(f"bit_depth {depth} cannot be written to {suffix} (out_path {str(out_path)!r}); "
+                             f"{suffix} holds {', '.join(map(str, _BIT_DEPTHS[suffix]))} bits")
+    _readable_frames(in_path)
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=suffix, dir=out_path.parent)
     os.close(fd)
@@ -119,7 +133,7 @@ def stream_processor_file(
             processor.reset()
             # A zero-length call fixes the layout memory to channels-first before any data.
             processor.process(np.zeros((channels, 0), np.float32), sample_rate, buffer_size, False)
-            bar = _progress_bar(frames / sample_rate, str(in_path.name), progress)
+            bar = _progress_bar(frames, sample_rate, str(in_path.name), progress)
             with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as writer:
                 written = 0
                 while reader.tell() < frames:
@@ -128,7 +142,7 @@ def stream_processor_file(
                         break
                     out = processor.process(chunk, sample_rate, buffer_size, False)
                     written += _write(writer, out)
-                    bar.update(chunk.shape[1] / sample_rate)
+                    bar.update(min(chunk.shape[1], frames - bar.n))
                     bar.set_postfix_str(_speed(reader.tell(), sample_rate, start))
                 written += _write(writer, processor.flush())
             bar.close()
@@ -155,18 +169,32 @@ def _write(writer, block: np.ndarray) -> int:
     return block.shape[1]
 
 
+def _readable_frames(in_path: Path) -> int:
+    """The number of frames ``in_path`` holds; a clear error if it is not audio or holds none."""
+    try:
+        with AudioFile(str(in_path)) as reader:
+            frames = reader.frames
+    except Exception as error:  # pedalboard raises ValueError/RuntimeError for unreadable files
+        raise ParameterError(f"in_path {str(in_path)!r} is not a readable audio file ({error})") from None
+    if frames <= 0:
+        raise ParameterError(f"in_path {str(in_path)!r} holds no audio samples")
+    return frames
+
+
 def _speed(frames_done: int, sample_rate: float, start: float) -> str:
     elapsed = max(time.perf_counter() - start, 1e-9)
     return f"{frames_done / sample_rate / elapsed:.1f}× real time"
 
 
-def _progress_bar(total_s: float, name: str, enabled: bool):
+def _progress_bar(frames: int, sample_rate: float, name: str, enabled: bool):
+    """Progress in frames (whole numbers: no float overshoot, no negative ETA), shown in seconds."""
     from tqdm import tqdm
 
     return tqdm(
-        total=round(total_s, 3),
+        total=frames,
         desc=name,
-        unit="s",
+        unit="frame",
+        unit_scale=1.0 / sample_rate,
         disable=not enabled,
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}{postfix}]",
     )

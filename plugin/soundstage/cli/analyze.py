@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .outputs import add_overwrite_flag, checked_output_directory
+
 __all__ = ["add_analyze_parser", "run_analyze"]
 
 
@@ -23,6 +25,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
                         help="listener head: sphere, brown-duda or a .sofa file (default: the preset's design head)")
     parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz (default 48000)")
     parser.add_argument("-o", "--output", required=True, help="output directory (created if needed)")
+    add_overwrite_flag(parser)
     parser.set_defaults(handler=run_analyze)
     return parser
 
@@ -42,10 +45,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         from ..monitor.analysis import analyze
         from ..monitor.analysis_summary import summary_html
 
-        output = Path(args.output)
-        if output.exists() and not output.is_dir():
-            print(f"soundstage analyze: --output {output} exists and is not a directory", file=sys.stderr)
-            return 1
+        output = checked_output_directory(args.output, args.overwrite)
         analysis = analyze(args.preset, room=args.room, head=args.head, sample_rate=args.sample_rate)
         output.mkdir(parents=True, exist_ok=True)
         figures = analysis.figures(output)

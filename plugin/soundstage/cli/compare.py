@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .outputs import add_overwrite_flag, checked_output_directory, checked_output_file
+
 __all__ = ["add_compare_parser", "run_compare"]
 
 
@@ -58,11 +60,12 @@ def add_compare_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="seed of the blind order (default random)")
     parser.add_argument("--max-seconds", type=float, default=30.0,
                         help="length of the audio embedded in the page (s, default 30; 0 = all)")
-    parser.add_argument("--audio-format", choices=["wav", "flac"], default="wav",
-                        help="embedded audio: 16-bit WAV or 16-bit FLAC (about half the size)")
+    parser.add_argument("--audio-format", choices=["wav", "flac"], default="flac",
+                        help="embedded audio: 16-bit FLAC (lossless, about a third of WAV's size) or 16-bit WAV")
     parser.add_argument("--ceiling-dbfs", type=float, default=-1.0, help="sample-peak ceiling of the matching")
     parser.add_argument("--no-spatial", action="store_true", help="skip the spatial analysis columns")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_overwrite_flag(parser)
     parser.set_defaults(handler=run_compare)
     return parser
 
@@ -80,6 +83,11 @@ def run_compare(args: argparse.Namespace) -> int:
         from ..compare import compare
         from ..compare.render import read_audio_file
 
+        output = Path(args.output)
+        if output.suffix:
+            output = checked_output_file(output, args.overwrite, suffixes=(".html", ".htm"))
+        else:
+            output = checked_output_directory(output, args.overwrite)
         audio, sample_rate = read_audio_file(args.input)
         parameters: dict = {}
         for preset, name, value in args.param:
@@ -93,8 +101,7 @@ def run_compare(args: argparse.Namespace) -> int:
                          analyzer=None if args.no_spatial else "default")
         options = {"blind": args.blind, "seed": args.seed, "audio_format": args.audio_format,
                    "max_seconds": args.max_seconds if args.max_seconds and args.max_seconds > 0 else None}
-        output = Path(args.output)
-        if output.suffix.lower() in (".html", ".htm"):
+        if output.suffix:
             result.to_html(output, **options)
         else:
             result.to_dir(output, **options)

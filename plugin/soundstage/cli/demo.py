@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from .outputs import add_overwrite_flag, checked_output_directory
 
 __all__ = ["add_demo_parser", "run_demo_command"]
 
@@ -14,13 +14,20 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", default="demo-output", help="output directory")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the test mix")
     parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz")
+    add_overwrite_flag(parser)
     parser.set_defaults(handler=run_demo_command)
     return parser
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
     """Run ``soundstage demo`` with parsed ``args``; returns the exit code."""
+    from .._errors import ParameterError
     from .demo_renders import run_demo
 
-    print(run_demo(Path(args.output), seconds=args.seconds, sample_rate=args.sample_rate))
+    if not (args.seconds > 0 and args.seconds <= 600):
+        raise ParameterError(f"--seconds must be in (0, 600], got {args.seconds:g}")
+    if not (22050 <= args.sample_rate <= 192000):
+        raise ParameterError(f"--sample-rate must be in [22050, 192000] Hz, got {args.sample_rate:g}")
+    output = checked_output_directory(args.output, args.overwrite)
+    print(run_demo(output, seconds=args.seconds, sample_rate=args.sample_rate))
     return 0

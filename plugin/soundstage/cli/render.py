@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .outputs import add_overwrite_flag, checked_output_file
+
 __all__ = ["add_render_parser", "parse_param", "run_render"]
 
 
@@ -40,7 +42,7 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--monitor", choices=["drivers", "headphones"], default="drivers",
                         help="'headphones': the listening simulation's ear signals instead of driver feeds")
     parser.add_argument("--buffer-size", type=int, default=8192, help="samples per processing step")
-    parser.add_argument("-y", "--yes", action="store_true", help="overwrite the output file")
+    add_overwrite_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_render)
     return parser
@@ -52,10 +54,17 @@ def run_render(args: argparse.Namespace) -> int:
     from ..monitor import BinauralProcessor
     from ..processor import SpatialProcessor
 
+    from pathlib import Path
+
+    from .._errors import ParameterError
+
+    if not Path(args.input).is_file():
+        raise ParameterError(f"input file {args.input} does not exist or is not a file")
+    checked_output_file(args.output, args.overwrite)
     processor = SpatialProcessor(args.preset, **dict(args.param))
     if args.monitor == "headphones":
         processor = BinauralProcessor(processor)
-    stream_file(processor, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.yes,
+    stream_file(processor, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.overwrite,
                 progress=not args.quiet)
     names = ", ".join(processor.driver_names)
     print(f"wrote {args.output}: {processor.num_output_channels} channels ({names})", file=sys.stderr)
