@@ -128,3 +128,52 @@ def test_cli_writes_the_report_and_reports_errors_in_one_line(tmp_path, capsys):
     assert err.startswith("soundstage analyze:") and "no-such-preset" in err and "\n" not in err
     assert main(["analyze", "stereo-pair", "--room", "attic", "-o", str(tmp_path / "bad")]) == 1
     assert "room must be one of" in capsys.readouterr().err
+
+
+def test_each_preset_is_judged_against_its_own_target(compact, pair):
+    """The compact speaker's goal is its own target curve (mean over the χ band, less 1 dB); the
+    ±30° pair asks for no cancellation, so separation and zone goals do not apply to it."""
+    from soundstage import presets
+    from soundstage.monitor.analysis import CHI_BAND_HZ
+    from soundstage.monitor.metrics_bands import third_octave_bands
+
+    bands = third_octave_bands(100.0, 16000.0 / 1.0)
+    in_band = (bands >= CHI_BAND_HZ[0]) & (bands <= CHI_BAND_HZ[1])
+    target = presets.load("compact-speaker").parameters.effective_target.at(bands)[in_band].mean()
+    goal = compact.metrics["targets"]["chi_sweet_spot_db"]
+    assert goal["goal"].startswith(f">= {target - 1.0:.1f} dB")
+    assert goal["met"] == (compact.metrics["chi_mean_db"]["processed_ctc"] >= target - 1.0)
+    assert pair.metrics["targets"]["chi_sweet_spot_db"]["met"] is None
+    assert pair.metrics["targets"]["hard_left_deg"]["met"] is True
+
+
+def test_headphones_report_what_applies_and_nothing_absurd():
+    analysis = analyze("headphones", **SMALL_ZONE)
+    text = analysis.summary_markdown()
+    assert "nan" not in text.lower() and "289" not in text and "0.000 m²" not in text
+    assert "> 60" in text and "Listening zone: n/a" in text
+    targets = analysis.metrics["targets"]
+    assert targets["chi_sweet_spot_db"]["met"] is None and targets["hard_left_deg"]["met"] is True
+
+
+def test_summary_html_is_real_html(pair):
+    from html.parser import HTMLParser
+
+    from soundstage.monitor.analysis_summary import summary_html
+
+    page = summary_html(pair, ["zone.png"])
+    tags = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append(tag)
+
+    Collect().feed(page)
+    assert {"table", "th", "td", "h1", "h2", "img"} <= set(tags) and "pre" not in tags
+    assert "**" not in page and "|---|" not in page
+
+
+def test_cli_shows_progress_on_stderr(tmp_path, capsys):
+    assert main(["analyze", "stereo-pair", "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "analysing stereo-pair" in err and "6/6" in err

@@ -25,9 +25,34 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
                         help="listener head: sphere, brown-duda or a .sofa file (default: the preset's design head)")
     parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz (default 48000)")
     parser.add_argument("-o", "--output", required=True, help="output directory (created if needed)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_overwrite_flag(parser)
     parser.set_defaults(handler=run_analyze)
     return parser
+
+
+def _analyze_with_progress(args: argparse.Namespace, analyze):
+    """Run the analysis with a progress bar over its stages on stderr (unless ``--quiet``)."""
+    from tqdm import tqdm
+
+    from .. import presets
+    from ..monitor.analysis import ANALYSIS_STAGES
+    from ..monitor.auralizer import resolve_room
+
+    preset = presets.load(args.preset)  # bad names and files fail here, before any progress is shown
+    resolve_room(args.room)
+
+    with tqdm(total=len(ANALYSIS_STAGES), desc=f"analysing {args.preset}", unit="stage",
+              disable=args.quiet, bar_format="{desc}: {n}/{total}{postfix}") as bar:
+        def step(stage: str) -> None:
+            if bar.n or stage != ANALYSIS_STAGES[0]:
+                bar.update(1)
+            bar.set_postfix_str(stage)
+
+        analysis = analyze(preset, room=args.room, head=args.head, sample_rate=args.sample_rate,
+                           progress=step)
+        bar.update(bar.total - bar.n)
+    return analysis
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -46,7 +71,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         from ..monitor.analysis_summary import summary_html
 
         output = checked_output_directory(args.output, args.overwrite)
-        analysis = analyze(args.preset, room=args.room, head=args.head, sample_rate=args.sample_rate)
+        analysis = _analyze_with_progress(args, analyze)
         output.mkdir(parents=True, exist_ok=True)
         figures = analysis.figures(output)
         analysis.to_json(output / "metrics.json")

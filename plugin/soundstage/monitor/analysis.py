@@ -70,7 +70,10 @@ from .metrics import (
     third_octave_bands,
 )
 
-__all__ = ["Analysis", "analyze", "CHI_BAND_HZ", "BEAM_BAND_HZ", "LATERAL_PROBES_M", "PAN_POSITIONS"]
+__all__ = ["Analysis", "analyze", "ANALYSIS_STAGES", "CHI_BAND_HZ", "BEAM_BAND_HZ", "LATERAL_PROBES_M", "PAN_POSITIONS"]
+
+#: The stages :func:`analyze` reports to its ``progress`` callback, in order.
+ANALYSIS_STAGES = ("designs", "separation", "image", "listening zone", "centre beam", "colouration and effort")
 
 #: Band over which χ is averaged (Hz, one-third-octave centres inside it).
 CHI_BAND_HZ = (300.0, 6000.0)
@@ -288,7 +291,8 @@ def _centre_drr(ev: _Evaluator, room, preset) -> dict | None:
 
 
 def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
-            zone_lateral_m=np.linspace(-0.2, 0.2, 9), zone_fore_aft_m=None, max_order: int = 10) -> Analysis:
+            zone_lateral_m=np.linspace(-0.2, 0.2, 9), zone_fore_aft_m=None, max_order: int = 10,
+            progress=None) -> Analysis:
     """Analyse a preset at its design listener: see the module docstring.
 
     Parameters
@@ -307,6 +311,9 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
         fore/aft grid is 5 points over ±min(0.5 m, 0.4 × the listening distance).
     max_order : int, keyword-only
         Image-source order in a room.
+    progress : callable, optional, keyword-only
+        Called with the name of each stage as it starts (``ANALYSIS_STAGES``), e.g. to drive a
+        progress bar.
 
     Returns
     -------
@@ -317,6 +324,8 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
     from .auralizer import resolve_room
     from .reference import stereo_pair
 
+    step = progress if progress is not None else (lambda stage: None)
+    step(ANALYSIS_STAGES[0])
     loaded = preset if isinstance(preset, presets.Preset) else presets.load(preset)
     room_obj = resolve_room(room)
     head_spec = loaded.parameters.head_model if head is None else head
@@ -329,11 +338,13 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
     estimator = _estimator(head_spec, head_model, fs)
     ev = _Evaluator(systems, fs, room_obj, head_spec, max_order, estimator, bands)
 
+    step(ANALYSIS_STAGES[1])
     chi = {"processed_ctc": ev.separation("ctc"), "unprocessed": ev.separation("unprocessed"),
            "reference": ev.separation("reference")}
     for offset in LATERAL_PROBES_M:
         chi[f"processed_ctc_{offset * 100:+.0f}cm"] = ev.separation("ctc", offset)
     main = ("processed", "unprocessed", "reference")
+    step(ANALYSIS_STAGES[2])
     hard_left = {name: ev.azimuth(name, 1.0) for name in main}
     hard_right = {name: ev.azimuth(name, -1.0) for name in main}
     cues = {name: _cues(ev.stereo(name, (1, 0)), fs, bands) for name in main}
@@ -341,11 +352,14 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
     if zone_fore_aft_m is None:
         reach = min(0.5, 0.4 * loaded.listener.distance_m)
         zone_fore_aft_m = np.linspace(-reach, reach, 5)
+    step(ANALYSIS_STAGES[3])
     zone = listening_zone(ev.zone_point, zone_lateral_m, zone_fore_aft_m)
     lateral_chi = {f"{o * 100:+.0f}": float(np.mean(chi[f"processed_ctc_{o * 100:+.0f}cm"].mean_db[ev.chi_band]))
                    for o in LATERAL_PROBES_M}
     lateral_az = {f"{o * 100:+.0f}": ev.azimuth("processed", 1.0, o) for o in LATERAL_PROBES_M}
+    step(ANALYSIS_STAGES[4])
     beam_metrics, beam_curves = _beam(designs["processed"], designs["plain_centre"])
+    step(ANALYSIS_STAGES[5])
     colour = {name: colouration_db(ev.stereo(name, (1, 0), part="full")[0],
                                    ev.stereo("reference", (1, 0), part="full")[0], fs, bands)
               for name in ("processed", "unprocessed")}
@@ -371,6 +385,10 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
                    "effort_peak_db": effort.peak_db, "effort_rms_db": effort.rms_db,
                    "max_gain_db": loaded.parameters.max_gain_db},
         "zone": {"area_m2": zone.area_m2, "min_chi_db": 10.0, "min_azimuth_deg": 20.0},
+        "design": {"kind": loaded.kind, "width_deg": loaded.parameters.width_deg,
+                   "target_chi_mean_db": float(np.mean(
+                       designs["processed"].parameters.effective_target.at(bands)[ev.chi_band])),
+                   "beam_enabled": bool(loaded.parameters.beam)},
     }
     from .analysis_summary import target_checks
 
