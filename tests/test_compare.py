@@ -18,7 +18,7 @@ from scipy.signal.windows import tukey
 
 from soundstage import AudioFormatError, ParameterError, PresetError
 from soundstage.cli.compare import add_compare_parser, run_compare
-from soundstage.compare import compare
+from soundstage.compare import TABLE_COLUMNS, compare
 from soundstage.compare.html import blind_order
 from soundstage.compare.loudness import match_loudness, measure_loudness, true_peak_dbtp
 from soundstage.compare.render import RenderOutput
@@ -211,7 +211,7 @@ def test_html_is_self_contained_and_embeds_the_matched_excerpt(result, tmp_path)
 
 
 def test_flac_embedding_is_smaller_and_as_exact(result, tmp_path):
-    wav = result.to_html(tmp_path / "w.html", max_seconds=1.0)
+    wav = result.to_html(tmp_path / "w.html", max_seconds=1.0, audio_format="wav")
     flac = result.to_html(tmp_path / "f.html", max_seconds=1.0, audio_format="flac")
     assert flac.stat().st_size < wav.stat().st_size
     for render, a, b in zip(result.renders, _embedded_audio(wav.read_text()), _embedded_audio(flac.read_text())):
@@ -316,3 +316,54 @@ def test_cli_reports_one_line_and_fails(case, tmp_path, capsys):
     assert code != 0
     assert len(err.splitlines()) == 1 and err.startswith("soundstage compare: ")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_loudness_chart_legend_never_covers_a_bar_and_blind_charts_hide_levels():
+    import io
+
+    import matplotlib.image
+    from matplotlib.figure import Figure
+
+    from soundstage.compare.html import loudness_figure
+
+    captured = []
+    original = Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        captured.append(self)
+        return original(self, *args, **kwargs)
+
+    Figure.savefig = keep
+    try:
+        loudness_figure(["input", "reference", "A", "B", "C"], [-20, -18, -12, -11, -14], [-23] * 5,
+                        ceiling_dbfs=-1.0, guard_db=0.0)
+        loudness_figure(["input", "reference", "A", "B"], None, [-23] * 4, ceiling_dbfs=-1.0, guard_db=0.0)
+    finally:
+        Figure.savefig = original
+    full, blind = captured
+    full.canvas.draw()
+    axes = full.axes[0]
+    legend_box = axes.get_legend().get_window_extent()
+    assert all(not legend_box.overlaps(bar.get_window_extent()) for bar in axes.patches)
+    assert len(blind.axes[0].patches) == 4  # matched bars only: no per-label levels before matching
+    assert [t.get_text() for t in blind.axes[0].get_legend().get_texts()] == ["matched"]
+    del io, matplotlib
+
+
+def test_empty_columns_are_left_out_and_overlays_share_axes():
+    from soundstage.compare.html import _table
+    from soundstage.compare.overlays import overlay_figures
+
+    class Rows:
+        def rows(self):
+            base = {key: None for key, _, _ in TABLE_COLUMNS}
+            return [{**base, "key": "a", "label": "a", "kind": "preset", "loudness_after_lufs": -23.0,
+                     "mean_separation_db": 20.0}]
+
+    table = _table(Rows(), None)
+    assert "loudness after" in table and "mean χ" in table and "centre DRR gain" not in table
+    curve = {"bands_hz": [100.0, 1000.0], "chi_db": [3.0, 20.0], "pans": [-1.0, 1.0], "pan_azimuth_deg": [-30.0, 30.0]}
+    figures = overlay_figures({"reference": curve, "A": curve, "B": {**curve, "chi_db": [1.0, 9.0]}})
+    assert [title for title, _ in figures] == ["Separation χ, all versions", "Image azimuth vs pan, all versions"]
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for _, png in figures)
+    assert overlay_figures({"A": curve}) == []

@@ -214,10 +214,23 @@ def test_blind_mode_hides_names_and_scores_abx(browser, blind_page, comparison):
         browser.execute_script("window.soundstage.abx.answer(arguments[0])", which)
     outcome = browser.execute_script("return window.soundstage.abx.finish()")
     assert (outcome["k"], outcome["n"]) == (9, 12)
+    assert browser.execute_script("return document.getElementById('abx-count').innerText") == \
+        "run finished after 12 trials"
     expected = scipy.stats.binomtest(9, 12, 0.5, alternative="greater").pvalue
     assert outcome["p"] == pytest.approx(expected, rel=1e-12)
     assert expected == pytest.approx(299 / 4096, rel=1e-12)
     assert "9 of 12 correct" in browser.execute_script("return document.getElementById('abx-result').innerText")
+    # a reversed pick keeps A before B; a version against itself is refused and the run kept
+    Select(browser.find_element("id", "abx-pair-a")).select_by_visible_text("C")
+    Select(browser.find_element("id", "abx-pair-b")).select_by_visible_text("A")
+    browser.find_element("id", "abx-pair-go").click()
+    assert browser.execute_script("return window.soundstage.abx.pair") == [2, 4]
+    assert browser.execute_script("return [document.getElementById('abx-a').innerText,"
+                                  " document.getElementById('abx-b').innerText]") == ["A = A", "B = C"]
+    Select(browser.find_element("id", "abx-pair-b")).select_by_visible_text("C")
+    browser.find_element("id", "abx-pair-go").click()
+    assert browser.execute_script("return window.soundstage.abx.pair") == [2, 4]
+    assert "two different versions" in browser.execute_script("return document.getElementById('abx-result').innerText")
     # the key: hidden until asked for, then the seeded order
     key = browser.execute_script("return window.soundstage.revealKey()")
     order = blind_order([f"preset:{name}" for name in PRESETS], 7)

@@ -56,7 +56,7 @@ def test_real_renders_are_matched_within_a_tenth_of_a_lu(result):
     assert max(np.max(np.abs(result.matched(r.key))) for r in result.renders) <= 10 ** (-1 / 20)
 
 
-def test_spatial_columns_from_the_analysis():
+def test_spatial_columns_from_the_analysis(tmp_path):
     result = compare(_mix(0.5), SR, ["compact-speaker"], analyzer="default")
     rows = {r["key"]: r for r in result.rows()}
     processed, plain, reference = rows["preset:compact-speaker"], rows["unprocessed:compact-speaker"], rows["reference"]
@@ -64,6 +64,16 @@ def test_spatial_columns_from_the_analysis():
     assert processed["mean_separation_db"] > plain["mean_separation_db"] + 3.0  # cancellation works
     assert processed["hard_left_azimuth_deg"] > plain["hard_left_azimuth_deg"] + 10.0  # and widens the image
     assert processed["zone_area_m2"] is not None and rows["input"]["mean_separation_db"] is None
+    # the overlay figures draw the same analysis: the curves' band means are the table's χ
+    from soundstage.monitor.analysis import CHI_BAND_HZ
+
+    curves = result.curves["preset:compact-speaker"]
+    bands, chi = np.array(curves["bands_hz"]), np.array(curves["chi_db"])
+    in_band = (bands >= CHI_BAND_HZ[0]) & (bands <= CHI_BAND_HZ[1])
+    assert chi[in_band].mean() == pytest.approx(processed["mean_separation_db"], abs=1e-9)
+    assert set(result.curves) == {"preset:compact-speaker", "unprocessed:compact-speaker", "reference"}
+    page = result.to_html(tmp_path / "r.html", max_seconds=0.2).read_text()
+    assert "Separation χ, all versions" in page and "Image azimuth vs pan, all versions" in page
 
 
 def test_cli_writes_a_report(tmp_path, capsys):

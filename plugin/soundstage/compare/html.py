@@ -26,6 +26,7 @@ import numpy as np
 from .._errors import ParameterError
 from .page import SCRIPT, STYLE
 from .table import TABLE_COLUMNS
+from .overlays import overlay_figures
 from .spatial import figure_png
 
 __all__ = ["build_html", "AUDIO_FORMATS", "blind_order", "loudness_figure"]
@@ -60,22 +61,27 @@ def blind_order(keys: list[str], seed: int) -> list[str]:
     return order
 
 
-def loudness_figure(labels: list[str], before_lufs: list[float], after_lufs: list[float], *, ceiling_dbfs: float,
-                    guard_db: float) -> bytes:
-    """PNG of a grouped bar chart: integrated loudness of each version before and after matching."""
+def loudness_figure(labels: list[str], before_lufs: list[float] | None, after_lufs: list[float], *,
+                    ceiling_dbfs: float, guard_db: float) -> bytes:
+    """PNG of a grouped bar chart: integrated loudness of each version before and after matching
+    (``before_lufs=None``: after only — a blind report must not tell versions apart by level).
+    The legend sits beside the axes, never over a bar."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(max(5.0, 1.1 * len(labels) + 2.0), 3.2))
     axes = figure.subplots()
     x = np.arange(len(labels))
-    floor = min(min(before_lufs), min(after_lufs)) - 6.0
-    axes.bar(x - 0.2, np.array(before_lufs) - floor, 0.4, bottom=floor, label="as rendered", color="#9aa7b3")
-    axes.bar(x + 0.2, np.array(after_lufs) - floor, 0.4, bottom=floor, label="matched", color="#0062cc")
+    floor = min(min(before_lufs or after_lufs), min(after_lufs)) - 6.0
+    if before_lufs is not None:
+        axes.bar(x - 0.2, np.array(before_lufs) - floor, 0.4, bottom=floor, label="as rendered", color="#9aa7b3")
+        axes.bar(x + 0.2, np.array(after_lufs) - floor, 0.4, bottom=floor, label="matched", color="#0062cc")
+    else:
+        axes.bar(x, np.array(after_lufs) - floor, 0.5, bottom=floor, label="matched", color="#0062cc")
     axes.set_xticks(x, labels, rotation=20, ha="right")
     axes.set_ylabel("integrated loudness (LUFS)")
     guard = f"; peak guard lowered all by {-guard_db:.2f} dB" if guard_db < 0 else ""
     axes.set_title(f"ITU-R BS.1770 loudness, sample-peak ceiling {ceiling_dbfs:g} dBFS{guard}", fontsize=9)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.grid(axis="y", alpha=0.3)
     return figure_png(figure)
 
@@ -91,10 +97,12 @@ def _table(comparison, labels: dict) -> str:
     rows = comparison.rows()
     if labels is not None:
         rows = sorted(rows, key=lambda r: (r["kind"] != "reference", r["kind"] == "input", labels[r["key"]]))
-    head = "".join(f"<th>{_e(title)}<br><span class='muted'>{_e(unit)}</span></th>" for _, title, unit in TABLE_COLUMNS)
+    # a column no version has a number for (e.g. the centre DRR gain in free field) is left out
+    columns = [c for c in TABLE_COLUMNS if any(_fmt(row[c[0]]) != "—" for row in rows)]
+    head = "".join(f"<th>{_e(title)}<br><span class='muted'>{_e(unit)}</span></th>" for _, title, unit in columns)
     body = []
     for row in rows:
-        cells = "".join(f"<td>{_fmt(row[key], 2 if key == 'gain_db' else 1)}</td>" for key, _, _ in TABLE_COLUMNS)
+        cells = "".join(f"<td>{_fmt(row[key], 2 if key == 'gain_db' else 1)}</td>" for key, _, _ in columns)
         label = labels[row["key"]] if labels is not None else row["label"]
         body.append(f"<tr class='{_e(row['kind'])}'><td>{_e(label)}</td>{cells}</tr>")
     return f"<table id='metrics'><tr><th>version</th>{head}</tr>{''.join(body)}</table>"
@@ -119,7 +127,7 @@ def _provenance_html(provenance: dict, blind: bool) -> str:
 
 
 def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_seconds: float | None = 30.0,
-               audio_format: str = "wav") -> str:
+               audio_format: str = "flac") -> str:
     """The report page of ``comparison`` as a string (see :meth:`Comparison.to_html`)."""
     if audio_format not in AUDIO_FORMATS:
         raise ParameterError(f"audio_format must be one of {sorted(AUDIO_FORMATS)}, got {audio_format!r}")
@@ -160,11 +168,14 @@ def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_
 
     rows = comparison.rows()
     ordered = sorted(rows, key=lambda r: renders.index(comparison.render(r["key"])))
-    chart = loudness_figure([shown[r["key"]] for r in ordered], [r["loudness_before_lufs"] for r in ordered],
+    before = None if blind else [r["loudness_before_lufs"] for r in ordered]
+    chart = loudness_figure([shown[r["key"]] for r in ordered], before,
                             [r["loudness_after_lufs"] for r in ordered], ceiling_dbfs=comparison.match.ceiling_dbfs,
                             guard_db=comparison.match.guard_db)
-    figures = [("Loudness before and after matching", chart)]
-    if not blind:  # analysis figures carry preset names
+    figures = [("Loudness after matching" if blind else "Loudness before and after matching", chart)]
+    curves = getattr(comparison, "curves", None) or {}
+    figures += overlay_figures({shown[r.key]: curves[r.key] for r in renders if r.key in curves})
+    if not blind:  # per-preset analysis figures carry preset names
         for r in renders:
             figures += [(f"{r.label}: {title}", png) for title, png in comparison.figures.get(r.key, {}).items()]
     figure_html = "".join(f"<div class='figure'><div class='muted'>{_e(t)}</div><img alt='{_e(t)}' "

@@ -173,10 +173,16 @@ SCRIPT = r"""
     $("abx-count").textContent = "trial " + (abx.trials.length + 1) + " (" + abx.trials.length + " answered)";
     if (S.showingX) S.select(abx.x, true);
   };
-  abx.setPair = function (a, b) {
-    abx.pair = [Number(a), Number(b)]; abx.trials = []; abx.finished = false; abx.pValue = null;
+  abx.setPair = function (a, b) {  // the pair in player order, so "A" is always the earlier label
+    a = Number(a); b = Number(b);
+    if (a === b) {
+      $("abx-result").textContent = "pick two different versions: " + lab(a) + " against itself is no test";
+      return false;
+    }
+    abx.pair = [Math.min(a, b), Math.max(a, b)]; abx.trials = []; abx.finished = false; abx.pValue = null;
     $("abx-a").textContent = "A = " + lab(abx.pair[0]); $("abx-b").textContent = "B = " + lab(abx.pair[1]);
     $("abx-result").textContent = ""; $("abx-table").innerHTML = ""; abx.newTrial();
+    return true;
   };
   abx.answer = function (which) {  // 0: "X is A", 1: "X is B"
     if (abx.finished) return;
@@ -187,6 +193,7 @@ SCRIPT = r"""
   abx.finish = function () {
     const n = abx.trials.length, k = abx.trials.filter((t) => t.correct).length;
     abx.finished = true; abx.pValue = n ? S.binomialTail(k, n) : null;
+    $("abx-count").textContent = "run finished after " + n + " trial" + (n === 1 ? "" : "s");
     $("abx-result").textContent = n ? (k + " of " + n + " correct; p = P(\u2265" + k + " of " + n +
       " | guessing) = " + abx.pValue.toPrecision(3)) : "no trials answered";
     $("abx-table").innerHTML = "<tr><th>trial</th><th>A</th><th>B</th><th>X was</th><th>answer</th><th>correct</th></tr>" +

@@ -37,7 +37,7 @@ from .loudness import (
 )
 from .table import TABLE_COLUMNS
 from .render import ProcessorRenderer, Render, Renderer, RenderRequest, coerce_stereo
-from .spatial import Analyzer, analysis_figures, default_analyzer, spatial_values
+from .spatial import Analyzer, analysis_figures, default_analyzer, spatial_curves, spatial_values
 
 __all__ = ["compare", "Comparison", "TABLE_COLUMNS", "DEFAULT_MAX_SECONDS"]
 
@@ -68,6 +68,9 @@ class Comparison:
         :data:`~soundstage.compare.spatial.SPATIAL_COLUMNS` values per render key (None: n/a).
     figures : dict of str to dict of str to bytes
         Analysis figures (PNG) per render key, by title.
+    curves : dict of str to dict
+        Per render key, the analysis curves the overlay figures draw on shared axes (χ per band,
+        image azimuth of a pan sweep); keys without an analysis are absent.
     provenance : dict
         soundstage version, presets with content hashes and parameters, input, room, head, date.
     notes : list of str
@@ -82,6 +85,7 @@ class Comparison:
     figures: dict
     provenance: dict
     notes: list = field(default_factory=list)
+    curves: dict = field(default_factory=dict)
 
     def render(self, key: str) -> Render:
         """The render with key ``key`` (``"input"``, ``"reference"``, ``"preset:<name>"`` ...)."""
@@ -119,7 +123,7 @@ class Comparison:
         return rows
 
     def to_html(self, path, *, blind: bool = False, seed: int | None = None,
-                max_seconds: float | None = DEFAULT_MAX_SECONDS, audio_format: str = "wav") -> Path:
+                max_seconds: float | None = DEFAULT_MAX_SECONDS, audio_format: str = "flac") -> Path:
         """Write the self-contained HTML report.
 
         Parameters
@@ -133,8 +137,8 @@ class Comparison:
             Seed of the blind order (recorded in the key); default a random one.
         max_seconds : float or None
             Length of the embedded excerpt (s), from the start; None embeds everything.
-        audio_format : {"wav", "flac"}
-            16-bit WAV, or 16-bit FLAC (lossless, about half the size).
+        audio_format : {"flac", "wav"}
+            16-bit FLAC (lossless, about a third of WAV's size; the default) or 16-bit WAV.
 
         Returns
         -------
@@ -366,7 +370,7 @@ def compare(
                                target_lufs=target_lufs, ceiling_dbfs=ceiling_dbfs,
                                measured_lufs={k: s.integrated_lufs for k, s in loudness.items()})
         steps.update()
-        spatial, figures, notes = {}, {}, []
+        spatial, figures, curves, notes = {}, {}, {}, []
         if match.guard_engaged:
             notes.append(f"peak guard: matching to {match.target_lufs:.1f} LUFS would put a sample peak above the "
                          f"{match.ceiling_dbfs:g} dBFS ceiling; every version was lowered by {-match.guard_db:.2f} dB "
@@ -384,10 +388,12 @@ def compare(
                     notes.append(f"spatial metrics of {label} unavailable: {type(exc).__name__}: {exc}")
             spatial[key] = spatial_values(result)
             figures[key] = analysis_figures(result)
+            if spatial_curves(result) is not None:
+                curves[key] = spatial_curves(result)
             steps.update()
     finally:
         pool.shutdown(cancel_futures=True)
         steps.close()
     provenance = _provenance(requests, audio, sample_rate, input_name, room, head, match)
     return Comparison(sample_rate=float(sample_rate), renders=renders, loudness=loudness, match=match,
-                      spatial=spatial, figures=figures, provenance=provenance, notes=notes)
+                      spatial=spatial, figures=figures, provenance=provenance, notes=notes, curves=curves)

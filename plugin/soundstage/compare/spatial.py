@@ -34,8 +34,8 @@ from typing import Any
 
 from .render import RenderRequest
 
-__all__ = ["SPATIAL_COLUMNS", "Analyzer", "default_analyzer", "analysis_row", "spatial_values",
-           "analysis_figures", "figure_png"]
+__all__ = ["SPATIAL_COLUMNS", "Analyzer", "default_analyzer", "analysis_row", "analysis_curves", "spatial_values",
+           "spatial_curves", "analysis_figures", "figure_png"]
 
 #: (key, heading, unit) of the spatial columns, in table order.
 SPATIAL_COLUMNS = (
@@ -82,6 +82,23 @@ def analysis_row(analysis, system: str) -> dict:
     }
 
 
+def analysis_curves(analysis, system: str) -> dict:
+    """The curves one system of an analysis contributes to the overlay figures: χ per band
+    (``bands_hz``, ``chi_db``) and the image azimuth of a pan sweep (``pans``,
+    ``pan_azimuth_deg``)."""
+    c = analysis.curves
+    chi_key = "processed_ctc" if system == "processed" else system
+    return {"bands_hz": [float(v) for v in c["bands_hz"]], "chi_db": [float(v) for v in c["chi_db"][chi_key]],
+            "pans": [float(v) for v in c["pans"]],
+            "pan_azimuth_deg": [float(v) for v in c["pan_azimuth_deg"][system]]}
+
+
+def spatial_curves(result) -> dict | None:
+    """The ``curves`` an analyzer result carries (a mapping or attribute), or None."""
+    curves = result.get("curves") if isinstance(result, Mapping) else getattr(result, "curves", None)
+    return dict(curves) if isinstance(curves, Mapping) and "chi_db" in curves else None
+
+
 def _figures_of(analysis) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         try:
@@ -115,13 +132,13 @@ def default_analyzer(*, figures: bool = True) -> Analyzer | None:
         if request.kind == "reference":
             # every analysis holds the same ±30° pair: reuse one, or analyse the reference preset
             analysis = next(iter(cache.values())) if cache else analysis_of(request.preset, request, sample_rate)
-            return analysis_row(analysis, "reference")
+            return {**analysis_row(analysis, "reference"), "curves": analysis_curves(analysis, "reference")}
         if request.parameters:
             return None
         analysis = analysis_of(request.preset, request, sample_rate)
         if request.kind == "unprocessed":
-            return analysis_row(analysis, "unprocessed")
-        row = analysis_row(analysis, "processed")
+            return {**analysis_row(analysis, "unprocessed"), "curves": analysis_curves(analysis, "unprocessed")}
+        row = {**analysis_row(analysis, "processed"), "curves": analysis_curves(analysis, "processed")}
         if figures:
             row["figures"] = _figures_of(analysis)
         return row
