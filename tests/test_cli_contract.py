@@ -149,3 +149,12 @@ def test_signals_clean_up_and_exit_with_their_code(tmp_path, signum, code):
     assert process.returncode == code, stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert list(out_dir.iterdir()) == []
+
+
+def test_presets_list_says_where_the_listener_sits():
+    result = run("presets", "list")
+    assert result.returncode == 0
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert set(lines) == set(soundstage.presets.list())
+    assert "1.73 m from the enclosure's centre, 2.00 m from its drivers" in lines["stereo-pair"]  # ±30° at 2 m
+    assert "worn" in lines["headphones"]

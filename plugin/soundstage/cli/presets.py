@@ -18,6 +18,22 @@ def add_presets_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _listening_distance(preset) -> str:
+    """Where the listener sits: the distance to the enclosure's centre and, when its drivers are
+    far apart (a ±30° pair at 2 m has its centre 1.73 m away), the distance to the drivers."""
+    import numpy as np
+
+    if preset.kind == "headphones":
+        return "worn: one driver at each ear"
+    centre = preset.listener.distance_m
+    drivers = np.linalg.norm(preset.enclosure.positions_m() + np.array([centre, 0.0, 0.0]), axis=1)
+    text = f"listener {centre:.2f} m from the enclosure's centre"
+    near, far = float(np.min(drivers)), float(np.max(drivers))
+    if max(abs(near - centre), abs(far - centre)) >= 0.01:
+        text += f", {near:.2f} m from its drivers" if far - near < 0.01 else f", {near:.2f}–{far:.2f} m from its drivers"
+    return text
+
+
 def run_presets(args: argparse.Namespace) -> int:
     """Run ``soundstage presets`` with parsed ``args``; returns the exit code."""
     from .. import presets
@@ -25,7 +41,8 @@ def run_presets(args: argparse.Namespace) -> int:
     if args.action == "list":
         for name in presets.list():
             preset = presets.load(name)
-            print(f"{name:18s} {preset.enclosure.num_drivers} drivers, listener {preset.listener.distance_m:g} m")
+            print(f"{name:18s} {preset.kind:12s} {preset.enclosure.num_drivers} drivers, "
+                  f"{_listening_distance(preset)}")
         return 0
     if not args.name:
         print("soundstage presets show: give a preset name", file=sys.stderr)
