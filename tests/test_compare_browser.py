@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import time
 
 import numpy as np
 import pytest
 import scipy.stats
 
+from headless_browser import start_browser
 from soundstage.compare import compare
 from soundstage.compare.html import blind_order
 from soundstage.compare.render import RenderOutput
@@ -27,31 +27,9 @@ SECONDS = 4.0
 PRESETS = ["compact-speaker", "soundbar", "laptop"]
 
 
-def _find(*names):
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = os.environ.get("SOUNDSTAGE_CHROMIUM") or _find("chromium", "chromium-browser", "google-chrome")
-    driver_path = os.environ.get("SOUNDSTAGE_CHROMEDRIVER") or _find("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.skip("headless browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--autoplay-policy=no-user-gesture-required", "--window-size=1200,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_script_timeout(60)
+    driver = start_browser()
     yield driver
     driver.quit()
 

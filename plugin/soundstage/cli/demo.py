@@ -14,6 +14,8 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", default="demo-output", help="output directory")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the test mix")
     parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz")
+    parser.add_argument("--no-analysis", action="store_true",
+                        help="leave out the spatial analysis (figures and key figures in index.html)")
     add_overwrite_flag(parser)
     parser.set_defaults(handler=run_demo_command)
     return parser
@@ -29,5 +31,5 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if not (22050 <= args.sample_rate <= 192000):
         raise ParameterError(f"--sample-rate must be in [22050, 192000] Hz, got {args.sample_rate:g}")
     output = checked_output_directory(args.output, args.overwrite)
-    print(run_demo(output, seconds=args.seconds, sample_rate=args.sample_rate))
+    print(run_demo(output, seconds=args.seconds, sample_rate=args.sample_rate, analysis=not args.no_analysis))
     return 0
