@@ -158,3 +158,23 @@ def test_presets_list_says_where_the_listener_sits():
     assert set(lines) == set(soundstage.presets.list())
     assert "1.73 m from the enclosure's centre, 2.00 m from its drivers" in lines["stereo-pair"]  # ±30° at 2 m
     assert "worn" in lines["headphones"]
+
+
+def test_truncated_input_warns_in_one_line_and_renders_only_what_is_there(tmp_path):
+    full = tmp_path / "full.wav"
+    rng = np.random.default_rng(2)
+    soundfile.write(full, (rng.standard_normal((48000 * 4, 2)) * 0.1).astype(np.float32), 48000, subtype="PCM_16")
+    truncated = tmp_path / "cut.wav"
+    truncated.write_bytes(full.read_bytes()[:40044])  # header + 10 000 frames of the 192 000 it announces
+    result = run("render", truncated, "-o", tmp_path / "out.wav", "--quiet", "-p", "stereo-pair")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("soundstage render: warning:") and "truncated" in line and "10000" in line
+               for line in lines), result.stderr
+    assert soundfile.info(str(tmp_path / "out.wav")).frames == 10000
+
+
+def test_compare_on_an_empty_file_is_one_line(tmp_path):
+    empty = tmp_path / "empty.wav"
+    soundfile.write(empty, np.zeros((0, 2), np.float32), 48000)
+    one_line_error(run("compare", empty, "-p", "soundbar", "-o", tmp_path / "r.html", "--quiet"), "no audio samples")

@@ -9,6 +9,7 @@ behind.
 from __future__ import annotations
 
 import os
+import warnings
 import tempfile
 import time
 from dataclasses import dataclass
@@ -121,14 +122,14 @@ def stream_processor_file(
     if suffix in _BIT_DEPTHS and depth not in _BIT_DEPTHS[suffix]:
         raise ParameterError(f"bit_depth {depth} cannot be written to {suffix} (out_path {str(out_path)!r}); "
                              f"{suffix} holds {', '.join(map(str, _BIT_DEPTHS[suffix]))} bits")
-    _readable_frames(in_path)
+    frames_present = _readable_frames(in_path)
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=suffix, dir=out_path.parent)
     os.close(fd)
     start = time.perf_counter()
     try:
         with AudioFile(str(in_path)) as reader:
-            sample_rate, channels, frames = reader.samplerate, reader.num_channels, reader.frames
+            sample_rate, channels, frames = reader.samplerate, reader.num_channels, frames_present
             out_channels = processor.output_channels(channels)
             processor.reset()
             # A zero-length call fixes the layout memory to channels-first before any data.
@@ -137,7 +138,7 @@ def stream_processor_file(
             with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as writer:
                 written = 0
                 while reader.tell() < frames:
-                    chunk = reader.read(buffer_size)
+                    chunk = reader.read(min(buffer_size, frames - reader.tell()))
                     if chunk.shape[1] == 0:
                         break
                     out = processor.process(chunk, sample_rate, buffer_size, False)
@@ -170,15 +171,38 @@ def _write(writer, block: np.ndarray) -> int:
 
 
 def _readable_frames(in_path: Path) -> int:
-    """The number of frames ``in_path`` holds; a clear error if it is not audio or holds none."""
+    """The number of frames ``in_path`` really holds; a clear error if it is not audio or holds
+    none, and a warning when its header promises more than its data (a truncated file: only the
+    frames present are rendered, not a tail of silence)."""
     try:
         with AudioFile(str(in_path)) as reader:
-            frames = reader.frames
+            frames, sample_rate = reader.frames, reader.samplerate
     except Exception as error:  # pedalboard raises ValueError/RuntimeError for unreadable files
         raise ParameterError(f"in_path {str(in_path)!r} is not a readable audio file ({error})") from None
+    present = _frames_present(in_path)
+    if present is not None and present < frames:
+        warnings.warn(f"{in_path} is truncated: its header says {frames} frames ({frames / sample_rate:.1f} s) "
+                      f"but it holds {present}; rendering the {present} frames present", TruncatedInputWarning,
+                      stacklevel=3)
+        frames = present
     if frames <= 0:
         raise ParameterError(f"in_path {str(in_path)!r} holds no audio samples")
     return frames
+
+
+class TruncatedInputWarning(UserWarning):
+    """An input file holds fewer frames than its header says."""
+
+
+def _frames_present(path: Path) -> int | None:
+    """Frames counted from the data itself (libsndfile), or None for formats it cannot read."""
+    import soundfile
+
+    try:
+        return int(soundfile.info(str(path)).frames)
+    except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError):
+        return None
+
 
 
 def _speed(frames_done: int, sample_rate: float, start: float) -> str:

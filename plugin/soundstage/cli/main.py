@@ -76,6 +76,20 @@ def _signals_raise():
             signal.signal(number, old)
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(name: str):
+    """Warnings reach the user as one line each, ``soundstage CMD: warning: …``."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{name}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -87,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     name = f"soundstage {args.command}"
     try:
-        with _signals_raise():
+        with _signals_raise(), _warnings_as_lines(name):
             return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)

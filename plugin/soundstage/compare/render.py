@@ -182,11 +182,13 @@ def read_audio_file(path: str | Path) -> tuple[np.ndarray, float]:
     try:
         with AudioFile(str(path)) as reader:
             sample_rate = float(reader.samplerate)
-            audio = reader.read(reader.frames)
+            audio = reader.read(reader.frames) if reader.frames else np.zeros((reader.num_channels, 0), np.float32)
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable files
         raise AudioFormatError(f"input file {str(path)!r} is not readable audio: {exc}") from exc
     if audio.shape[0] > 2:
         raise AudioFormatError(f"input file {str(path)!r} has {audio.shape[0]} channels; expected mono or stereo")
+    if audio.shape[1] == 0:
+        raise AudioFormatError(f"input file {str(path)!r} holds no audio samples")
     return coerce_stereo(audio, name=f"input file {str(path)!r}"), sample_rate
 
 
