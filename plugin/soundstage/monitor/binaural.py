@@ -24,7 +24,7 @@ import numpy as np
 
 from .._errors import ParameterError
 from ..processor.base import StreamingProcessor
-from ..processor.spatial import SpatialProcessor
+from ..processor.spatial import CROSSFADE_MS, SpatialProcessor
 from .auralizer import Auralizer
 
 __all__ = ["BinauralProcessor"]
@@ -87,10 +87,18 @@ class BinauralProcessor(StreamingProcessor):
         self._follow_listener()
 
     def _follow_listener(self) -> None:
-        """(Re)build the auralizer when the listener of the filters in use has moved."""
+        """Follow the listener of the filters in use: a move mid-stream crossfades the
+        auralizer's impulse responses with the processor's crossfade; a new sample rate builds
+        a new auralizer."""
         filters = self._processor.filterset
         key = (filters.sample_rate, filters.listener)
-        if self._auralizer_for != key:
+        if self._auralizer_for == key:
+            return
+        if self._auralizer is not None and self._auralizer_for[0] == filters.sample_rate:
+            crossfade = int(round(CROSSFADE_MS * filters.sample_rate / 1000.0))
+            self._auralizer.move_listener(filters.listener, crossfade)
+            self._auralizer_for = key
+        else:
             processor = self._processor
             auralizer = Auralizer(processor.enclosure, listener=filters.listener,
                                   head=processor.design_parameters.head_model)
