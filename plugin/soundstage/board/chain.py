@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any, overload
@@ -30,7 +31,7 @@ from typing import Any, overload
 import numpy as np
 import pedalboard
 
-from .._errors import ParameterError
+from .._errors import ParameterError, ParameterTypeError
 from .segments import ONE_SHOT_ONLY, ParallelStage, Pipeline, ProcessorStage, is_native, native_leaves
 from .file_stream import stream_processor_file
 from .tree import BoardItemError, check_item, check_unique, compile_items, short, structure, walk
@@ -175,6 +176,26 @@ class Board(_OfflineOneShot):
                 padded = np.concatenate([block, np.zeros((channels, channels + 1 - n), np.float32)], axis=1)
             return self._native(padded, sample_rate, buffer_size=buffer_size, reset=True)[:, :n]
         return super()._one_shot(block, sample_rate, buffer_size)
+
+    # ----------------------------------------------------------------- copies and pickling
+    def __reduce__(self):
+        """Pickle as the list of items. soundstage processors pickle as preset content plus
+        parameters; native pedalboard plugins cannot be pickled (pedalboard #96)."""
+        for i, item in enumerate(self._items):
+            if is_native(item):
+                raise ParameterTypeError(
+                    f"Board item {i} ({type(item).__name__}) is a native pedalboard plugin, which pedalboard "
+                    "cannot pickle; ship presets and parameters to other processes instead")
+        return (type(self), (list(self._items),))
+
+    def __copy__(self):
+        """A new Board holding the same item instances (like ``list.copy``)."""
+        return type(self)(list(self._items))
+
+    def __deepcopy__(self, memo):
+        """A new Board of independent copies of the items (native plugins cannot be copied)."""
+        rebuild, (items,) = self.__reduce__()
+        return rebuild([copy.deepcopy(item, memo) for item in items])
 
     # ----------------------------------------------------------------- list API
     def _changed(self) -> None:

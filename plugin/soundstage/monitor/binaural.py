@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._errors import ParameterError
@@ -70,6 +72,24 @@ class BinauralProcessor(StreamingProcessor):
 
     def __repr__(self) -> str:
         return f"<soundstage.monitor.BinauralProcessor of {self._processor!r}>"
+
+    # copies and pickles: an independent processor (see soundstage.processor.state), no stream
+    def __reduce__(self):
+        return (type(self), (copy.copy(self._processor),))
+
+    def __copy__(self):
+        return type(self)(copy.copy(self._processor))
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def get_state(self) -> dict:
+        """The wrapped processor's state (:meth:`SpatialProcessor.get_state`)."""
+        return self._processor.get_state()
+
+    def set_state(self, state: dict) -> None:
+        """Restore the wrapped processor's state (:meth:`SpatialProcessor.set_state`)."""
+        self._processor.set_state(state)
 
     def wait_for_design(self, timeout_s: float | None = None) -> None:
         """See :meth:`SpatialProcessor.wait_for_design`."""

@@ -30,6 +30,7 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
+from .state import ProcessorState
 
 __all__ = ["SpatialProcessor"]
 
@@ -47,7 +48,7 @@ def _partition_for(sample_rate: float) -> int:
     return next(size for limit, size in _PARTITION if sample_rate <= limit)
 
 
-class SpatialProcessor(ParameterProperties, StreamingProcessor):
+class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
     """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
 
     Parameters
@@ -124,11 +125,6 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         return cls(_presets.load(name_or_path), **parameters)
 
     # ------------------------------------------------------------------ description
-    @property
-    def preset(self):
-        """The :class:`~soundstage.presets.Preset` this processor was made from (or None)."""
-        return self._preset
-
     @property
     def enclosure(self) -> Enclosure:
         return self._enclosure
