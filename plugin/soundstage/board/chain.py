@@ -138,7 +138,6 @@ class Board(_OfflineOneShot):
         self._items: list[object] = new
         self._pipeline: Pipeline | None = None
         self._latency = 0
-        self._native: pedalboard.Pedalboard | None = None
 
     # ----------------------------------------------------------------- processor protocol
     def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
@@ -156,8 +155,6 @@ class Board(_OfflineOneShot):
         self._pipeline = pipeline
         self._latency = pipeline.latency_samples
         self._remember_structure()
-        everything_native = all(item is None or is_native(item) for item in self._items)
-        self._native = pedalboard.Pedalboard(list(self._items)) if everything_native else None
 
     def output_channels(self, num_input_channels: int) -> int:
         """Number of output channels for ``num_input_channels`` input channels."""
@@ -165,16 +162,19 @@ class Board(_OfflineOneShot):
 
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         if all(item is None or is_native(item) for item in self._items):
+            # Exactly pedalboard.Pedalboard's one-shot: no latency measurement first (it
+            # would run the instances with other block sizes and change what they compute).
             self._stream = None
-            self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
-            assert self._native is not None
+            check_unique(self._items)
+            native = pedalboard.Pedalboard(list(self._items))
+            self._prepared_for = None  # a stream prepares (and measures latency) afresh
             n, channels = block.shape[1], block.shape[0]
             if n == 0:
                 return block.copy()
             padded = block
             if 1 < channels and n <= channels:  # keep pedalboard's layout guess unambiguous
                 padded = np.concatenate([block, np.zeros((channels, channels + 1 - n), np.float32)], axis=1)
-            return self._native(padded, sample_rate, buffer_size=buffer_size, reset=True)[:, :n]
+            return native(padded, sample_rate, buffer_size=buffer_size, reset=True)[:, :n]
         return super()._one_shot(block, sample_rate, buffer_size)
 
     # ----------------------------------------------------------------- copies and pickling

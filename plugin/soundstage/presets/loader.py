@@ -89,6 +89,9 @@ from ..design.parameters import DesignParameters
 
 __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict", "loads"]
 
+#: Longest chain of ``extends`` followed.
+MAX_EXTENDS_DEPTH = 32
+
 #: Named head models a preset's ``listener.head`` may give (besides a path to a SOFA file).
 HEAD_NAMES = ("sphere", "brown-duda", "free-field")
 
@@ -146,6 +149,9 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:  # the message carries "(at line L, column C)"
         raise PresetError(f"{path}: TOML syntax error: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+                          "preset files are UTF-8 TOML") from exc
     except OSError as exc:
         raise PresetError(f"{path}: cannot read preset file: {exc.strerror or exc}") from exc
 
@@ -183,6 +189,9 @@ def _resolve(data: Any, ctx: Context, base_dir: Path, chain: builtins.list[Path]
     reference = data.get("extends")
     if reference is None:
         return dict(data)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ctx.error("extends", f"the chain of extends is deeper than {MAX_EXTENDS_DEPTH} files "
+                        f"(from {chain[0]}); flatten it (soundstage presets export NAME -o FILE)")
     parent_path = _resolve_extends(reference, base_dir, ctx)
     key = parent_path.resolve()
     if key in chain:
@@ -205,6 +214,12 @@ def _resolve_head(head: str, base_dir: Path, ctx: Context) -> str:
     path = Path(head).expanduser()
     path = path if path.is_absolute() else base_dir / path
     if path.suffix.lower() == ".sofa" and path.is_file():
+        from ..acoustics.heads import make_head
+
+        try:  # read it now: a broken file is the preset's error, not the first render's
+            make_head(str(path.resolve()))
+        except Exception as exc:
+            raise ctx.error("listener.head", f"cannot read the SOFA head {str(path)!r}: {exc}") from exc
         return str(path.resolve())
     raise ctx.error(
         "listener.head",

@@ -150,9 +150,12 @@ class ParameterProperties:
         try:
             stages = frozenset(stages)
         except TypeError:
-            raise ParameterError(
-                f"bypass must be a stage name or a collection of them from {list(STAGES)}, got {stages!r}"
-            ) from None
+            stages = None
+        if stages is None or not all(isinstance(stage, str) for stage in stages):
+            raise ParameterTypeError(
+                f"bypass must be a stage name or a collection of stage names from {list(STAGES)}, "
+                f"got {stages if stages is not None else 'a non-collection'!r}"
+            )
         unknown = sorted(stages - set(STAGES))
         if unknown:
             raise ParameterError(f"bypass names unknown stage(s) {unknown}; allowed: {list(STAGES)}")
