@@ -171,3 +171,20 @@ def test_a_very_deep_extends_chain_is_reported_not_recursed(tmp_path):
         _preset(tmp_path, f'schema_version = 1\nextends = "c{i - 1}.toml"\n', f"c{i}.toml")
     with pytest.raises(PresetError, match=r"c\d+\.toml: extends: the chain of extends is deeper than 32 files \(from .*c999\.toml\)"):
         presets.load(tmp_path / "c999.toml")
+
+
+def test_one_spike_does_not_bias_the_upmix_beyond_a_few_time_constants():
+    # A finite spike (accepted: below MAX_ABS_SAMPLE) in a panned tone plus noise: five upmix
+    # time constants (5 x 40 ms) later the output is back to the spike-free render.
+    rng = np.random.default_rng(1)
+    n = int(1.0 * SR)
+    t = np.arange(n) / SR
+    x = np.stack([0.3 * np.sin(2 * np.pi * 300 * t) + 0.05 * rng.standard_normal(n),
+                  0.2 * np.sin(2 * np.pi * 300 * t + 0.5) + 0.05 * rng.standard_normal(n)]).astype(np.float32)
+    spiked = x.copy()
+    at = int(0.4 * SR)
+    spiked[0, at] = 1e4
+    clean, hit = SpatialProcessor("studio-speaker")(x, SR), SpatialProcessor("studio-speaker")(spiked, SR)
+    window = slice(at + int(0.2 * SR), at + int(0.3 * SR))
+    error_db = 20 * np.log10(np.abs(hit[:, window] - clean[:, window]).max() / np.abs(clean[:, window]).max())
+    assert error_db < -40.0

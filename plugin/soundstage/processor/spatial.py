@@ -36,6 +36,9 @@ __all__ = ["SpatialProcessor"]
 
 #: Crossfade length when filters change mid-stream (ms).
 CROSSFADE_MS = 30.0
+#: Samples beyond ±this (+12 dB re full scale) are clipped where the upmix estimates its
+#: statistics (not in the audio it passes on).
+UPMIX_ADAPT_LIMIT = 4.0
 #: Partition size of the FIR matrix convolution (samples) per sample rate class.
 _PARTITION = ((50000, 256), (100000, 512), (float("inf"), 1024))
 
@@ -302,6 +305,12 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         else:
             self._strength_ramp[3] = position + n
 
+    def _upmix(self, block: np.ndarray, upmixed: np.ndarray) -> None:
+        if self._strength_ramp is None:
+            self._extractor.process_into(block, upmixed)
+        else:
+            self._upmix_ramped(block, upmixed)
+
     def process_block(self, block: np.ndarray) -> np.ndarray:
         self._adopt_ready_design()
         n = block.shape[1]
@@ -310,10 +319,15 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        if self._strength_ramp is None:
-            self._extractor.process_into(block, upmixed)
+        if block.max() > UPMIX_ADAPT_LIMIT or block.min() < -UPMIX_ADAPT_LIMIT:
+            # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
+            # dominate its running averages for longer than their time constant; what was
+            # clipped off goes to left'/right' unchanged, so left' + centre = left still.
+            clipped = np.clip(block, -UPMIX_ADAPT_LIMIT, UPMIX_ADAPT_LIMIT)
+            self._upmix(clipped, upmixed)
+            upmixed[:2] += block - clipped
         else:
-            self._upmix_ramped(block, upmixed)
+            self._upmix(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
         if self._fade_left > 0:
