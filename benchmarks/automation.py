@@ -54,7 +54,7 @@ def continuous(every_blocks: int, seconds: float = 3.0) -> tuple[float, float]:
     period = BLOCK / SAMPLE_RATE
     n_blocks = int(seconds / period)
     adoptions, last = 0, proc.filterset
-    widths = np.linspace(20.0, 60.0, 97)
+    widths = np.linspace(20.0, 60.0, 97) + np.random.default_rng().uniform(0.0, 0.4)  # no design-cache hits
     start = time.perf_counter()
     for i in range(n_blocks):
         if i % every_blocks == 0:
@@ -113,6 +113,11 @@ def rapid_sets(count: int = 100_000) -> tuple[float, float, float]:
     proc = SpatialProcessor("studio-speaker")
     block = np.zeros((2, BLOCK), np.float32)
     proc(block, SAMPLE_RATE, reset=False)
+    for k in range(1000):  # warm up: design threads started, both designs cached and adopted once
+        proc.width_deg = 20.0 + (k % 2) * 20.0
+    proc.wait_for_design()
+    for _ in range(20):
+        proc(block, SAMPLE_RATE, reset=False)
     gc.collect()
     before = _rss_mb()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
