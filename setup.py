@@ -74,6 +74,7 @@ setup(
         "pyloudnorm>=0.1.1",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "tomli-w>=1.0",
         "tomli>=2.0; python_version<'3.11'",
     ],
     extras_require={

@@ -16,6 +16,7 @@ convolution ``y`` (zeros for n < P).
 """
 
 cimport cython
+from libc.math cimport cos, M_PI
 from libc.string cimport memcpy, memset
 
 import numpy as np
@@ -130,7 +131,7 @@ cdef class PartitionedConvolver:
       P samples, and chunking the input in any way gives bitwise the same output as one call.
     * The FFT is soundstage's own (``_fft.pxd``), float32 data with float64-derived twiddles;
       agreement with ``scipy.signal.oaconvolve`` is ≈ 1e-7 relative RMS.
-    * ``set_filters`` crossfades the outputs of the old and new filter sets linearly.
+    * ``set_filters`` crossfades the outputs of the old and new filter sets (raised cosine).
     * Buffers (input frames, FDL, two filter-spectrum sets, two output blocks, FFT scratch) are
       allocated at construction; ``process_into`` allocates nothing and runs without the GIL.
 
@@ -261,15 +262,17 @@ cdef class PartitionedConvolver:
             for o in range(self._n_out):
                 memcpy(&out[o, t], &self._out_new[o, self._pos], m * sizeof(float))
             if self._fading:
-                # Linear ramp w = (j + 1) / (L + 1) for the j-th output sample after
-                # set_filters, j < L: exactly L samples are mixtures, then the new set alone.
+                # Raised-cosine ramp w = (1 - cos(pi (j + 1) / (L + 1))) / 2 for the j-th
+                # output sample after set_filters, j < L: exactly L samples are mixtures, then
+                # the new set alone. Its slope is continuous at both ends, so a crossfade of a
+                # tone leaves no broadband residue (a linear ramp's corners do).
                 step = self._fade_len - self._fade_pos
                 if step > m:
                     step = m
                 inv = 1.0 / (self._fade_len + 1)
                 for o in range(self._n_out):
                     for q in range(step):
-                        w = (self._fade_pos + q + 1) * inv
+                        w = 0.5 - 0.5 * cos(M_PI * (self._fade_pos + q + 1) * inv)
                         out[o, t + q] = <float>(
                             (1.0 - w) * self._out_old[o, self._pos + q]
                             + w * self._out_new[o, self._pos + q]
@@ -311,10 +314,11 @@ cdef class PartitionedConvolver:
         return out
 
     def set_filters(self, filters, Py_ssize_t crossfade_samples=0) -> None:
-        """Switch to new filters between blocks, crossfading the outputs linearly.
+        """Switch to new filters between blocks, crossfading the outputs (raised cosine).
 
         The j-th output sample after the call (j = 0, 1, …) is
-        ``(1 - w_j) * y_old + w_j * y_new`` with ``w_j = (j + 1) / (crossfade_samples + 1)``
+        ``(1 - w_j) * y_old + w_j * y_new`` with
+        ``w_j = (1 - cos(pi * (j + 1) / (crossfade_samples + 1))) / 2``
         for ``j < crossfade_samples`` and ``y_new`` afterwards, where ``y_old``/``y_new`` are the
         outputs of the old/new filters on the same input (both with the same latency). With
         0 the new filters apply from the next output sample. A crossfade still running when this

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pedalboard
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from board_test_processors import DelayGain
@@ -123,6 +123,13 @@ def test_fresh_two_by_one_is_channels_last_like_pedalboard():
     assert _pedalboard_layout(_one_sample_delay(), (2, 1)) == "last"
     layout = LayoutMemory().detect((2, 1))
     assert layout.channels_last and layout.num_channels == 1 and layout.num_samples == 2
+
+
+def test_an_empty_stereo_block_fixes_the_layout_for_a_one_sample_start():
+    p = DelayGain(latency=0, gain=1.0)
+    assert p.process(np.zeros((2, 0), np.float32), RATE, reset=False).shape == (2, 0)
+    first = np.array([[0.5], [-0.25]], np.float32)
+    np.testing.assert_array_equal(p.process(first, RATE, reset=False), first)  # two channels
 
 
 def test_processor_reads_layout_like_pedalboard_in_time():
@@ -333,11 +340,25 @@ def test_protocol_attributes():
     latency=st.integers(min_value=0, max_value=700),
     buffer_size=st.integers(min_value=1, max_value=600),
 )
+@example(sizes=[1], latency=0, buffer_size=1)  # a fresh (2, 1) block: see the docstring
+@example(sizes=[1, 1, 0, 2], latency=1, buffer_size=1)
+@example(sizes=[0, 1], latency=700, buffer_size=600)
 def test_any_chunking_equals_one_call(sizes, latency, buffer_size):
+    """Any split of a stereo stream equals one call, once the stream knows it is stereo.
+
+    The first block of a stream decides the layout as in pedalboard: a fresh processor reads a
+    ``(2, 1)`` block as one channel of two samples (channels-last), because a block with fewer
+    samples than channels is, to pedalboard, ``(samples, channels)``. That is deliberate
+    (``test_fresh_two_by_one_is_channels_last_like_pedalboard``): a host that may start a
+    stereo stream with a one-sample block announces the layout first with an empty ``(2, 0)``
+    block, as ``soundstage.board.stream_file`` does; the empty call processes nothing and
+    only fixes the layout.
+    """
     rng = np.random.default_rng(len(sizes) * 1000 + latency)
     x = rng.standard_normal((2, sum(sizes))).astype(np.float32)
     p = DelayGain(latency=latency, gain=0.75)
     one_shot = p.process(x, 48000, buffer_size=buffer_size)
+    assert p.process(np.zeros((2, 0), np.float32), 48000, buffer_size=buffer_size, reset=False).shape == (2, 0)
     parts, start, given_total, returned_total = [], 0, 0, 0
     for size in sizes:
         part = p.process(x[:, start : start + size], 48000, buffer_size=buffer_size, reset=False)

@@ -120,14 +120,14 @@ def crossfade_case(crossfade_samples, switch_at):
 
 
 @pytest.mark.parametrize(("crossfade_samples", "switch_at"), [(100, 1000), (500, 777), (1, 64)])
-def test_crossfade_is_linear_mix_of_old_and_new(crossfade_samples, switch_at):
+def test_crossfade_is_raised_cosine_mix_of_old_and_new(crossfade_samples, switch_at):
     y, y_old, y_new = crossfade_case(crossfade_samples, switch_at)
     length = crossfade_samples
-    w = (np.arange(length) + 1) * (1.0 / (length + 1))
+    w = 0.5 - 0.5 * np.cos(np.pi * (np.arange(length) + 1) * (1.0 / (length + 1)))
     mixed = ((1.0 - w) * y_old[:, switch_at : switch_at + length].astype(np.float64)
              + w * y_new[:, switch_at : switch_at + length].astype(np.float64)).astype(np.float32)
     assert np.array_equal(y[:, :switch_at], y_old[:, :switch_at])
-    assert np.array_equal(y[:, switch_at : switch_at + length], mixed)
+    np.testing.assert_allclose(y[:, switch_at : switch_at + length], mixed, rtol=1e-6, atol=1e-7)
     assert np.array_equal(y[:, switch_at + length :], y_new[:, switch_at + length :])
 
 

@@ -17,8 +17,14 @@ checks each rule against pedalboard itself):
   A dimension of length zero is the samples dimension.
 * ``reset()`` forgets the remembered layout.
 
-soundstage adds two checks pedalboard does not make: ``buffer_size`` must be at least 1
-(pedalboard hangs on 0) and non-finite samples are rejected before they can enter filter state.
+* Arguments of the wrong type raise ``TypeError`` (``sample_rate="48000"``, ``reset="False"``,
+  ``buffer_size=1.5``), as pedalboard's do; soundstage's ``ParameterTypeError`` is also a
+  ``ValueError``.
+
+soundstage adds checks pedalboard does not make: ``buffer_size`` must be at least 1 (pedalboard
+hangs on 0), and non-finite samples — and finite ones so huge (beyond ``MAX_ABS_SAMPLE``) that
+filtering them would overflow float32 — are rejected, naming the sample, before they can enter
+filter state.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import AudioFormatError, ParameterError
+from ._errors import AudioFormatError, ParameterError, ParameterTypeError
 
 __all__ = [
     "SUPPORTED_DTYPES",
@@ -42,7 +48,13 @@ __all__ = [
     "check_finite",
     "check_buffer_size",
     "check_sample_rate",
+    "check_reset",
+    "MAX_ABS_SAMPLE",
 ]
+
+#: Largest accepted sample magnitude: 2**16 (+96 dB re full scale) leaves room for audio scaled
+#: like 16-bit integers, and ~10**30 of headroom to float32's overflow through any filter.
+MAX_ABS_SAMPLE = 65536.0
 
 #: The input dtypes accepted at the boundary (pedalboard's own allow-list); float64 is
 #: converted to float32.
@@ -228,7 +240,7 @@ def restore_layout(block: np.ndarray, layout: BlockLayout) -> np.ndarray:
 
 
 def check_finite(block: np.ndarray, *, name: str = "input_array") -> None:
-    """Raise :class:`ParameterError` naming the first NaN or infinite sample of ``block``.
+    """Raise :class:`ParameterError` naming the first NaN, infinite or huge sample of ``block``.
 
     Parameters
     ----------
@@ -236,14 +248,26 @@ def check_finite(block: np.ndarray, *, name: str = "input_array") -> None:
         Audio in channels-first layout.
     name : str
         Argument name used in the message.
+
+    Notes
+    -----
+    A sample beyond ±``MAX_ABS_SAMPLE`` counts as bad: float32 filters would turn it into Inf
+    and NaN, and one such spike would dominate the upmix's running averages for seconds.
     """
-    finite = np.isfinite(block)
-    if finite.all():
+    with np.errstate(invalid="ignore"):
+        good = np.abs(block) <= MAX_ABS_SAMPLE  # False for NaN too
+    if good.all():
         return
-    channels, samples = np.nonzero(~finite)
+    channels, samples = np.nonzero(~good)
     first = int(np.lexsort((channels, samples))[0])  # earliest sample, then lowest channel
     channel, index = int(channels[first]), int(samples[first])
     value = block[channel, index]
+    if np.isfinite(value):
+        raise ParameterError(
+            f"{name} has a sample of {value:g} at channel {channel}, sample {index} (counting in "
+            f"channels-first order); samples must lie within ±{MAX_ABS_SAMPLE:g} (audio is "
+            "nominally ±1): filtering it would overflow to Inf/NaN."
+        )
     raise ParameterError(
         f"{name} contains a non-finite sample ({value}) at channel {channel}, sample {index} "
         "(counting in channels-first order); audio must be finite — NaN and Inf would "
@@ -254,7 +278,7 @@ def check_finite(block: np.ndarray, *, name: str = "input_array") -> None:
 def check_buffer_size(buffer_size: object) -> int:
     """Return ``buffer_size`` as an int, or raise :class:`ParameterError` unless it is >= 1."""
     if isinstance(buffer_size, bool) or not isinstance(buffer_size, numbers.Integral):
-        raise ParameterError(f"buffer_size must be an integer >= 1, got {buffer_size!r}")
+        raise ParameterTypeError(f"buffer_size must be an integer >= 1, got {buffer_size!r}")
     if buffer_size < 1:
         raise ParameterError(
             f"buffer_size must be >= 1 (samples per processing block), got {buffer_size}"
@@ -263,11 +287,19 @@ def check_buffer_size(buffer_size: object) -> int:
 
 
 def check_sample_rate(sample_rate: object) -> float:
-    """Return ``sample_rate`` (Hz) as a float, or raise :class:`ParameterError`."""
-    try:
-        value = float(sample_rate)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"sample_rate must be a number in Hz, got {sample_rate!r}") from None
+    """Return ``sample_rate`` (Hz) as a float, or raise :class:`ParameterError`
+    (:class:`ParameterTypeError` — also a ``TypeError`` — for a non-number such as ``"48000"``)."""
+    if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, numbers.Real):
+        raise ParameterTypeError(f"sample_rate must be a number in Hz, got {sample_rate!r}")
+    value = float(sample_rate)
     if not (math.isfinite(value) and value > 0):
         raise ParameterError(f"sample_rate must be a finite number > 0 Hz, got {sample_rate!r}")
     return value
+
+
+def check_reset(reset: object) -> bool:
+    """Return ``reset`` as a bool, or raise :class:`ParameterTypeError` unless it is one
+    (``reset="False"`` would otherwise mean one-shot)."""
+    if not isinstance(reset, (bool, np.bool_)):
+        raise ParameterTypeError(f"reset must be True or False, got {reset!r}")
+    return bool(reset)

@@ -66,7 +66,10 @@ class Driver:
         norm = float(np.linalg.norm(axis))
         if norm == 0.0:
             raise GeometryError(f"driver {self.name!r} axis must not be the zero vector")
-        object.__setattr__(self, "axis", tuple(float(a) for a in axis / norm))
+        if abs(norm - 1.0) > 1e-15:  # leave a unit axis as it is: normalising is idempotent
+            object.__setattr__(self, "axis", tuple(float(a) for a in axis / norm))
+        else:
+            object.__setattr__(self, "axis", tuple(float(a) for a in axis))
         if not (np.isfinite(self.radius_m) and self.radius_m > 0):
             raise GeometryError(f"driver {self.name!r} radius_m must be > 0, got {self.radius_m!r}")
         if self.directivity not in DIRECTIVITY_MODELS:

@@ -7,6 +7,6 @@ May import: the root helpers and the ``processor`` layer (and everything it may 
 
 from .chain import Board, BoardMix
 from .files import FileStreamStats, stream_file
-from .tree import BoardItemError
+from .tree import BoardItemError, DuplicateItemError
 
-__all__ = ["Board", "BoardMix", "BoardItemError", "FileStreamStats", "stream_file"]
+__all__ = ["Board", "BoardMix", "BoardItemError", "DuplicateItemError", "FileStreamStats", "stream_file"]

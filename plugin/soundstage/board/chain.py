@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any, overload
@@ -30,7 +31,7 @@ from typing import Any, overload
 import numpy as np
 import pedalboard
 
-from .._errors import ParameterError
+from .._errors import ParameterError, ParameterTypeError
 from .segments import ONE_SHOT_ONLY, ParallelStage, Pipeline, ProcessorStage, is_native, native_leaves
 from .file_stream import stream_processor_file
 from .tree import BoardItemError, check_item, check_unique, compile_items, short, structure, walk
@@ -137,7 +138,6 @@ class Board(_OfflineOneShot):
         self._items: list[object] = new
         self._pipeline: Pipeline | None = None
         self._latency = 0
-        self._native: pedalboard.Pedalboard | None = None
 
     # ----------------------------------------------------------------- processor protocol
     def prepare(self, sample_rate: float, num_input_channels: int, max_block_size: int) -> None:
@@ -155,8 +155,6 @@ class Board(_OfflineOneShot):
         self._pipeline = pipeline
         self._latency = pipeline.latency_samples
         self._remember_structure()
-        everything_native = all(item is None or is_native(item) for item in self._items)
-        self._native = pedalboard.Pedalboard(list(self._items)) if everything_native else None
 
     def output_channels(self, num_input_channels: int) -> int:
         """Number of output channels for ``num_input_channels`` input channels."""
@@ -164,17 +162,40 @@ class Board(_OfflineOneShot):
 
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         if all(item is None or is_native(item) for item in self._items):
+            # Exactly pedalboard.Pedalboard's one-shot: no latency measurement first (it
+            # would run the instances with other block sizes and change what they compute).
             self._stream = None
-            self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
-            assert self._native is not None
+            check_unique(self._items)
+            native = pedalboard.Pedalboard(list(self._items))
+            self._prepared_for = None  # a stream prepares (and measures latency) afresh
             n, channels = block.shape[1], block.shape[0]
             if n == 0:
                 return block.copy()
             padded = block
             if 1 < channels and n <= channels:  # keep pedalboard's layout guess unambiguous
                 padded = np.concatenate([block, np.zeros((channels, channels + 1 - n), np.float32)], axis=1)
-            return self._native(padded, sample_rate, buffer_size=buffer_size, reset=True)[:, :n]
+            return native(padded, sample_rate, buffer_size=buffer_size, reset=True)[:, :n]
         return super()._one_shot(block, sample_rate, buffer_size)
+
+    # ----------------------------------------------------------------- copies and pickling
+    def __reduce__(self):
+        """Pickle as the list of items. soundstage processors pickle as preset content plus
+        parameters; native pedalboard plugins cannot be pickled (pedalboard #96)."""
+        for i, item in enumerate(self._items):
+            if is_native(item):
+                raise ParameterTypeError(
+                    f"Board item {i} ({type(item).__name__}) is a native pedalboard plugin, which pedalboard "
+                    "cannot pickle; ship presets and parameters to other processes instead")
+        return (type(self), (list(self._items),))
+
+    def __copy__(self):
+        """A new Board holding the same item instances (like ``list.copy``)."""
+        return type(self)(list(self._items))
+
+    def __deepcopy__(self, memo):
+        """A new Board of independent copies of the items (native plugins cannot be copied)."""
+        rebuild, (items,) = self.__reduce__()
+        return rebuild([copy.deepcopy(item, memo) for item in items])
 
     # ----------------------------------------------------------------- list API
     def _changed(self) -> None:

@@ -23,6 +23,10 @@ class BoardItemError(ParameterError, TypeError):
     """An object that cannot be a Board item (neither a native plugin nor a processor)."""
 
 
+class DuplicateItemError(ParameterError, RuntimeError):
+    """The same plugin instance appears twice in a Board (a ``RuntimeError``, as in pedalboard)."""
+
+
 def short(item: object) -> str:
     """``repr(item)``, shortened for messages."""
     text = repr(item)
@@ -68,7 +72,7 @@ def check_unique(items: Iterable[object], prefix: str = "item") -> None:
         for obj, where in walk(top, f"{prefix} {i}"):
             alive.append(obj)
             if id(obj) in seen:
-                raise ParameterError(
+                raise DuplicateItemError(
                     f"the same instance appears twice in the Board, at {seen[id(obj)]} and at "
                     f"{where}: {short(obj)}. pedalboard plugins hold state and cannot be "
                     "shared; create a second, identically configured instance."

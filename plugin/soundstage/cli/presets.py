@@ -1,19 +1,27 @@
-"""``soundstage presets [list | show NAME]``: the built-in enclosures."""
+"""``soundstage presets [list | show NAME | export NAME -o FILE]``: the built-in enclosures."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
+
+from .render import parse_param
 
 __all__ = ["add_presets_parser", "run_presets"]
 
 
 def add_presets_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``presets`` sub-command to ``subparsers``."""
-    parser = subparsers.add_parser("presets", help="list built-in presets or show one")
-    parser.add_argument("action", nargs="?", choices=["list", "show"], default="list")
-    parser.add_argument("name", nargs="?", help="preset name or path (for 'show')")
+    parser = subparsers.add_parser("presets", help="list built-in presets, show one or export it as TOML")
+    parser.add_argument("action", nargs="?", choices=["list", "show", "export"], default="list")
+    parser.add_argument("name", nargs="?", help="preset name or path (for 'show' and 'export')")
+    parser.add_argument("-o", "--output", help="'export': the .toml file to write (default: standard output)")
+    parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NAME=VALUE",
+                        help="'export': set a processor parameter first, e.g. width_deg=20 (repeatable)")
+    parser.add_argument("-y", "--yes", action="store_true", help="'export': overwrite the output file")
     parser.set_defaults(handler=run_presets)
     return parser
 
@@ -45,8 +53,37 @@ def run_presets(args: argparse.Namespace) -> int:
                   f"{_listening_distance(preset)}")
         return 0
     if not args.name:
-        print("soundstage presets show: give a preset name", file=sys.stderr)
+        print(f"soundstage presets {args.action}: give a preset name", file=sys.stderr)
         return 1
     preset = presets.load(args.name)
-    print(json.dumps(preset.to_dict(), indent=2, default=str))
+    if args.action == "show":
+        print(json.dumps(preset.to_dict(), indent=2, default=str))
+        return 0
+    return _export(preset, args)
+
+
+def _export(preset, args: argparse.Namespace) -> int:
+    """Write the resolved preset (with any ``--param``) as one self-contained TOML file."""
+    from .._atomic import publish, temporary_beside
+    from ..processor import SpatialProcessor
+
+    if args.param:
+        preset = SpatialProcessor(preset, **dict(args.param)).preset
+    text = preset.to_toml()
+    if not args.output or args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.output)
+    if path.exists() and not args.yes:
+        print(f"soundstage presets export: {path} exists; pass -y to overwrite", file=sys.stderr)
+        return 1
+    descriptor, temporary = temporary_beside(path)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        publish(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    print(f"wrote {path}")
     return 0

@@ -24,6 +24,9 @@ PARAMETER_RANGES = {
     "centre_extraction": (0.0, 1.0),
     "null_region_m": (0.0, 0.3),
     "filter_length_ms": (6.0, 500.0),
+    # the design listener (a preset's [listener] and the processor's properties alike)
+    "listener_distance_m": (0.001, 100.0),
+    "listener_offset_m": (-2.0, 2.0),
 }
 
 #: Stages that can be bypassed individually.

@@ -259,6 +259,35 @@ class Auralizer(StreamingProcessor):
         self._convolver = PartitionedConvolver(filters, partition_size=self._partition_size)
         self._convolver_rate = float(sample_rate)
 
+    def move_listener(self, listener: Listener, crossfade_samples: int = 0) -> None:
+        """Move the listener, mid-stream if need be: the ear signals crossfade linearly from
+        the old position's impulse responses to the new one's over ``crossfade_samples`` (the
+        convolver keeps its input history, so there is no gap and no onset).
+
+        Parameters
+        ----------
+        listener : Listener
+            The new listening position.
+        crossfade_samples : int
+            Length of the crossfade in output samples (0: switch at the next sample).
+        """
+        if not isinstance(listener, Listener):
+            raise ParameterError(f"listener must be a Listener, got {type(listener).__name__}")
+        self._listener = listener
+        if self._convolver is None:
+            return
+        irs = self.impulse_responses(self._convolver_rate)
+        filters = np.ascontiguousarray(np.transpose(irs, (1, 0, 2)), dtype=np.float32)
+        taps = self._convolver.num_taps
+        if filters.shape[2] <= taps:
+            padded = np.zeros(filters.shape[:2] + (taps,), dtype=np.float32)
+            padded[:, :, :filters.shape[2]] = filters
+            self._convolver.set_filters(padded, int(crossfade_samples))
+        else:  # longer responses need a longer convolver (its history starts empty)
+            from .._kernels.convolver import PartitionedConvolver
+
+            self._convolver = PartitionedConvolver(filters, partition_size=self._partition_size)
+
     @property
     def latency_samples(self) -> int:
         """The convolver's latency: ``partition_size`` samples (the bulk propagation delay is not

@@ -20,11 +20,13 @@ Examples
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._errors import ParameterError
 from ..processor.base import StreamingProcessor
-from ..processor.spatial import SpatialProcessor
+from ..processor.spatial import CROSSFADE_MS, SpatialProcessor
 from .auralizer import Auralizer
 
 __all__ = ["BinauralProcessor"]
@@ -71,6 +73,24 @@ class BinauralProcessor(StreamingProcessor):
     def __repr__(self) -> str:
         return f"<soundstage.monitor.BinauralProcessor of {self._processor!r}>"
 
+    # copies and pickles: an independent processor (see soundstage.processor.state), no stream
+    def __reduce__(self):
+        return (type(self), (copy.copy(self._processor),))
+
+    def __copy__(self):
+        return type(self)(copy.copy(self._processor))
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def get_state(self) -> dict:
+        """The wrapped processor's state (:meth:`SpatialProcessor.get_state`)."""
+        return self._processor.get_state()
+
+    def set_state(self, state: dict) -> None:
+        """Restore the wrapped processor's state (:meth:`SpatialProcessor.set_state`)."""
+        self._processor.set_state(state)
+
     def wait_for_design(self, timeout_s: float | None = None) -> None:
         """See :meth:`SpatialProcessor.wait_for_design`."""
         self._processor.wait_for_design(timeout_s)
@@ -87,10 +107,18 @@ class BinauralProcessor(StreamingProcessor):
         self._follow_listener()
 
     def _follow_listener(self) -> None:
-        """(Re)build the auralizer when the listener of the filters in use has moved."""
+        """Follow the listener of the filters in use: a move mid-stream crossfades the
+        auralizer's impulse responses with the processor's crossfade; a new sample rate builds
+        a new auralizer."""
         filters = self._processor.filterset
         key = (filters.sample_rate, filters.listener)
-        if self._auralizer_for != key:
+        if self._auralizer_for == key:
+            return
+        if self._auralizer is not None and self._auralizer_for[0] == filters.sample_rate:
+            crossfade = int(round(CROSSFADE_MS * filters.sample_rate / 1000.0))
+            self._auralizer.move_listener(filters.listener, crossfade)
+            self._auralizer_for = key
+        else:
             processor = self._processor
             auralizer = Auralizer(processor.enclosure, listener=filters.listener,
                                   head=processor.design_parameters.head_model)

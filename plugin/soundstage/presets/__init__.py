@@ -8,6 +8,6 @@ installed as ``soundstage.preset_files``.
 May import: the root helpers, ``acoustics`` and ``design``.
 """
 
-from .loader import HEAD_NAMES, SCHEMA_VERSION, Preset, list, list_presets, load, load_dict
+from .loader import HEAD_NAMES, SCHEMA_VERSION, Preset, list, list_presets, load, load_dict, loads
 
-__all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"]
+__all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict", "loads"]

@@ -68,6 +68,14 @@ def _check_body(enc: dict, drivers: builtins.list[Driver], ctx: Context) -> None
         if outside > _BODY_TOLERANCE_M:
             raise ctx.error(f"enclosure.drivers[{i}].position_m", f"lies {outside:.4f} m outside the {body} body "
                             f"(radius {radius} m); drivers sit on the body's surface")
+        if outside < -_BODY_TOLERANCE_M:
+            raise ctx.error(f"enclosure.drivers[{i}].position_m", f"lies {-outside:.4f} m inside the {body} body "
+                            f"(radius {radius} m); drivers sit on the body's surface")
+        if d.directivity == "cap" and d.radius_m > radius:
+            raise ctx.error(f"enclosure.drivers[{i}].radius_m", f"a cap driver on a {body} body of radius {radius} m "
+                            f"must not be larger than the body, got radius_m = {d.radius_m!r}")
+    _check_drivers_apart(drivers, ctx)
+    _check_plain_feeds(drivers, ctx)
     intervals = sorted(d.band_hz for d in drivers)
     reach = intervals[0][1]
     for low, high in intervals[1:]:
@@ -75,6 +83,29 @@ def _check_body(enc: dict, drivers: builtins.list[Driver], ctx: Context) -> None
             raise ctx.error("enclosure.drivers", f"the drivers' band_hz leave {reach:g}-{low:g} Hz unplayed; "
                             "adjacent bands must share their crossover frequency")
         reach = max(reach, high)
+
+
+def _check_drivers_apart(drivers: builtins.list[Driver], ctx: Context) -> None:
+    """Two drivers at one point playing the same band cannot be told apart by any filter."""
+    for i, a in enumerate(drivers):
+        for j in range(i):
+            b = drivers[j]
+            apart = math.dist(a.position_m, b.position_m)
+            overlap = max(a.band_hz[0], b.band_hz[0]) < min(a.band_hz[1], b.band_hz[1])
+            if apart < 1e-3 and overlap:
+                raise ctx.error(f"enclosure.drivers[{i}].position_m",
+                                f"driver {a.name!r} sits {apart * 1e3:.2f} mm from enclosure.drivers[{j}] ({b.name!r}) "
+                                "and plays an overlapping band: coincident drivers cannot be steered apart; "
+                                "merge them or split their bands (a coaxial pair plays disjoint bands)")
+
+
+def _check_plain_feeds(drivers: builtins.list[Driver], ctx: Context) -> None:
+    """The plain mix must play both inputs somewhere (else a bypassed stage is silence)."""
+    for side, name in ((0, "left"), (1, "right")):
+        if all(d.plain_feed[side] == 0 for d in drivers):
+            raise ctx.error("enclosure.drivers[*].plain_feed",
+                            f"no driver plays the {name} input in the plain mix (every plain_feed[{side}] is 0): "
+                            "the plain mix and every bypassed stage would drop it")
 
 
 def _build_listener(lis: dict, enclosure: Enclosure, enc: dict, ctx: Context) -> Listener:
@@ -86,16 +117,18 @@ def _build_listener(lis: dict, enclosure: Enclosure, enc: dict, ctx: Context) ->
         )
     except (GeometryError, ValueError) as exc:
         raise ctx.error("listener", str(exc)) from exc
-    reach = listener.head_radius_m + enc.get("body_radius_m", 0.0)
-    if enclosure.kind == "loudspeakers" and enclosure.body != "none" and listener.distance_m <= reach:
-        raise ctx.error("listener.distance_m", f"the head (radius {listener.head_radius_m} m) would be inside "
-                        f"the enclosure's body: expected > {reach:g} m, got {listener.distance_m!r}")
     for i, d in enumerate(enclosure.drivers):
         gap = float(((listener.enclosure_position_m + d.position_m - listener.head_position_m) ** 2).sum()) ** 0.5
         if gap <= listener.head_radius_m:
             raise ctx.error(f"enclosure.drivers[{i}].position_m", f"driver {d.name!r} is {gap:.4f} m from the head "
                             f"centre, inside the head (radius {listener.head_radius_m} m) at listener.distance_m "
                             f"= {listener.distance_m}")
+    reach = listener.head_radius_m + enc.get("body_radius_m", 0.0)
+    if enclosure.kind == "loudspeakers" and listener.distance_m <= reach:
+        raise ctx.error("listener.distance_m", f"the head (radius {listener.head_radius_m} m) would overlap "
+                        f"the enclosure (kind = 'loudspeakers'): expected > {reach:g} m, got {listener.distance_m!r}"
+                        + (" (a headphones preset extended with kind = 'loudspeakers'?)" if enc.get("body", "none") == "none"
+                           else ""))
     return listener
 
 

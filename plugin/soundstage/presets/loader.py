@@ -27,10 +27,10 @@ the enclosure centre, in the same axes). Schema version 1::
     plain_feed = [0.5, 0.5]             # gains from (L, R) in the plain mix  (default [0.5, 0.5])
 
     [listener]
-    distance_m = 2.5                    # enclosure centre to head centre (0, 100] m
+    distance_m = 2.5                    # enclosure centre to head centre [0.001, 100] m
     head = "sphere"                     # "sphere" | "brown-duda" | "free-field" | a .sofa path
     head_radius_m = 0.0875              # [0.05, 0.15] m
-    lateral_offset_m = 0.0              # optional, + = to the left
+    lateral_offset_m = 0.0              # optional, + = to the left, [-2, 2] m
     fore_aft_offset_m = 0.0             # optional, + = toward the enclosure
     yaw_deg = 0.0                       # optional, + = turned left
 
@@ -87,7 +87,10 @@ from .schema import SCHEMA, SCHEMA_VERSION, Context, check_table, check_version
 from ..acoustics.geometry import Enclosure, Listener
 from ..design.parameters import DesignParameters
 
-__all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"]
+__all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict", "loads"]
+
+#: Longest chain of ``extends`` followed.
+MAX_EXTENDS_DEPTH = 32
 
 #: Named head models a preset's ``listener.head`` may give (besides a path to a SOFA file).
 HEAD_NAMES = ("sphere", "brown-duda", "free-field")
@@ -146,6 +149,9 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:  # the message carries "(at line L, column C)"
         raise PresetError(f"{path}: TOML syntax error: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PresetError(f"{path}: not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+                          "preset files are UTF-8 TOML") from exc
     except OSError as exc:
         raise PresetError(f"{path}: cannot read preset file: {exc.strerror or exc}") from exc
 
@@ -183,6 +189,9 @@ def _resolve(data: Any, ctx: Context, base_dir: Path, chain: builtins.list[Path]
     reference = data.get("extends")
     if reference is None:
         return dict(data)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ctx.error("extends", f"the chain of extends is deeper than {MAX_EXTENDS_DEPTH} files "
+                        f"(from {chain[0]}); flatten it (soundstage presets export NAME -o FILE)")
     parent_path = _resolve_extends(reference, base_dir, ctx)
     key = parent_path.resolve()
     if key in chain:
@@ -205,6 +214,12 @@ def _resolve_head(head: str, base_dir: Path, ctx: Context) -> str:
     path = Path(head).expanduser()
     path = path if path.is_absolute() else base_dir / path
     if path.suffix.lower() == ".sofa" and path.is_file():
+        from ..acoustics.heads import make_head
+
+        try:  # read it now: a broken file is the preset's error, not the first render's
+            make_head(str(path.resolve()))
+        except Exception as exc:
+            raise ctx.error("listener.head", f"cannot read the SOFA head {str(path)!r}: {exc}") from exc
         return str(path.resolve())
     raise ctx.error(
         "listener.head",
@@ -255,6 +270,36 @@ class Preset:
         """The resolved preset in the TOML layout; ``load_dict(p.to_dict())`` gives it back."""
         return _preset_dict(self.name, self.description, self.enclosure, self.listener, self.head, self.parameters)
 
+    def to_toml(self) -> str:
+        """The resolved preset as a self-contained TOML file (no ``extends``, every default
+        written out); loading it gives an equal preset and bit-identical audio.
+
+        Examples
+        --------
+        >>> from soundstage import presets
+        >>> p = presets.load("laptop")
+        >>> presets.loads(p.to_toml()).content_hash == p.content_hash
+        True
+        """
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+    def with_parameters(self, listener: Listener, parameters: DesignParameters) -> "Preset":
+        """This preset with another design listener and design parameters (same enclosure)."""
+        if listener == self.listener and parameters == self.parameters:
+            return self
+        head = parameters.head_model if isinstance(parameters.head_model, str) else self.head
+        return _make_preset(self.name, self.description, self.enclosure, listener, head, parameters, self.source)
+
+
+def _make_preset(name: str, description: str, enclosure: Enclosure, listener: Listener, head: str,
+                 params: DesignParameters, source: str) -> Preset:
+    content = _preset_dict(name, description, enclosure, listener, head, params)
+    digest = hashlib.sha256(json.dumps(_canonical(content), sort_keys=True).encode("utf-8")).hexdigest()
+    return Preset(name=name, schema_version=SCHEMA_VERSION, description=description, enclosure=enclosure,
+                  listener=listener, head=head, parameters=params, source=source, content_hash=digest)
+
 
 def _build(data: dict, ctx: Context, base_dir: Path) -> Preset:
     check_table(data, SCHEMA, "", ctx, partial=False)
@@ -273,11 +318,7 @@ def _build(data: dict, ctx: Context, base_dir: Path) -> Preset:
     listener = _build_listener(data["listener"], enclosure, enc, ctx)
     head = _resolve_head(data["listener"].get("head", "sphere"), base_dir, ctx)
     params = _build_parameters(data.get("design", {}), head, drivers, ctx)
-    content = _preset_dict(data["name"], data.get("description", ""), enclosure, listener, head, params)
-    digest = hashlib.sha256(json.dumps(_canonical(content), sort_keys=True).encode("utf-8")).hexdigest()
-    return Preset(name=data["name"], schema_version=SCHEMA_VERSION, description=data.get("description", ""),
-                  enclosure=enclosure, listener=listener, head=head, parameters=params, source=ctx.source,
-                  content_hash=digest)
+    return _make_preset(data["name"], data.get("description", ""), enclosure, listener, head, params, ctx.source)
 
 
 def load_dict(data: dict, source: str = "<dict>") -> Preset:
@@ -303,6 +344,21 @@ def load_dict(data: dict, source: str = "<dict>") -> Preset:
     ctx = Context(source)
     merged = _resolve(data, ctx, Path.cwd(), [])
     return _build(merged, ctx, Path.cwd())
+
+
+def loads(text: str, source: str = "<string>") -> Preset:
+    """Validate a preset given as TOML text (what :meth:`Preset.to_toml` writes).
+
+    Raises
+    ------
+    PresetError
+        A TOML syntax error or any schema violation, naming ``source`` and the key.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PresetError(f"{source}: TOML syntax error: {exc}") from exc
+    return load_dict(data, source)
 
 
 def load(name_or_path: str | Path) -> Preset:

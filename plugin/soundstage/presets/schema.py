@@ -74,10 +74,10 @@ SCHEMA = {
         "drivers": Key("tables", required=True, table=DRIVER),
     }),
     "listener": Key("table", required=True, table={
-        "distance_m": Key("number", required=True, low=0.0, low_open=True, high=100.0, unit="m"),
+        "distance_m": _ranged("number", "listener_distance_m", required=True, unit="m"),
         "head": Key("str"),
         "head_radius_m": Key("number", low=0.05, high=0.15, unit="m"),
-        "lateral_offset_m": Key("number", low=-10.0, high=10.0, unit="m"),
+        "lateral_offset_m": _ranged("number", "listener_offset_m", unit="m"),
         "fore_aft_offset_m": Key("number", low=-10.0, high=10.0, unit="m"),
         "yaw_deg": Key("number", low=-180.0, high=180.0, unit="deg"),
     }),

@@ -32,12 +32,13 @@ from .._convention import (
     LayoutMemory,
     check_buffer_size,
     check_finite,
+    check_reset,
     check_sample_rate,
     coerce_audio,
     restore_layout,
     to_channels_first,
 )
-from .._errors import ParameterError
+from .._errors import AudioFormatError, ParameterError
 
 __all__ = ["Processor", "StreamingProcessor"]
 
@@ -196,9 +197,12 @@ class StreamingProcessor(abc.ABC):
         """
         buffer_size = check_buffer_size(buffer_size)
         sample_rate = check_sample_rate(sample_rate)
+        reset = check_reset(reset)
         audio = coerce_audio(input_array)
         with self._lock:
             layout = self._layout_memory.detect(audio.shape)
+            if audio.size == 0 and not reset:
+                return self._empty_call(audio.shape, sample_rate, layout)
             block = to_channels_first(audio, layout)
             check_finite(block)
             if not reset and self._stream is not None:
@@ -243,6 +247,30 @@ class StreamingProcessor(abc.ABC):
             self._stream = None
             self._reset_state()
             return restore_layout(out, stream.layout)
+
+    def _empty_call(self, shape: tuple, sample_rate: float, layout: BlockLayout) -> np.ndarray:
+        """``reset=False`` with an empty array: nothing to process. The stream (if any) is left
+        as it was, the layout is remembered and an empty output comes back; an array whose
+        layout cannot be the stream's (or has no channels) is refused."""
+        expected = self._stream.num_channels if self._stream is not None else None
+        channels = layout.num_channels
+        if channels == 0 or (expected is not None and channels != expected):
+            wanted = f"the stream's {expected}" if expected is not None else "at least one"
+            raise AudioFormatError(
+                f"input_array is empty with shape {tuple(shape)}, read as {channels} channel(s) of 0 samples; "
+                f"an empty block must have {wanted} channel(s). Nothing was processed."
+            )
+        if self._stream is not None:
+            self._check_stream_continues(sample_rate, channels)
+        else:
+            try:
+                self._before_processing(sample_rate, channels, False)
+            except ParameterError as exc:
+                raise type(exc)(f"input_array is empty with shape {tuple(shape)}, read as {channels} "
+                                f"channel(s) of 0 samples: {exc}") from None
+        self._layout_memory.remember(layout)  # an empty call may fix the layout, as in pedalboard
+        empty = np.zeros((self.output_channels(channels), 0), dtype=np.float32)
+        return restore_layout(empty, layout)
 
     # ----------------------------------------------------------------- hooks
     def _before_processing(self, sample_rate: float, num_channels: int, reset: bool) -> None:

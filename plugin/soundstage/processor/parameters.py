@@ -31,8 +31,8 @@ class ParameterProperties:
         "max_gain_db": (PARAMETER_RANGES["max_gain_db"], "design"),
         "output_gain_db": (PARAMETER_RANGES["output_gain_db"], "design"),
         "beam": (None, "design"),
-        "listener_distance_m": ((0.1, 100.0), "listener"),
-        "listener_offset_m": ((-2.0, 2.0), "listener"),
+        "listener_distance_m": (PARAMETER_RANGES["listener_distance_m"], "listener"),
+        "listener_offset_m": (PARAMETER_RANGES["listener_offset_m"], "listener"),
     }
 
     def _set_design(self, **changes) -> None:
@@ -122,7 +122,7 @@ class ParameterProperties:
 
     @property
     def listener_distance_m(self) -> float:
-        """Distance from the listener to the enclosure (m, 0.1–100)."""
+        """Distance from the listener to the enclosure (m, 0.001–100)."""
         return self._listener.distance_m
 
     @listener_distance_m.setter
@@ -150,9 +150,12 @@ class ParameterProperties:
         try:
             stages = frozenset(stages)
         except TypeError:
-            raise ParameterError(
-                f"bypass must be a stage name or a collection of them from {list(STAGES)}, got {stages!r}"
-            ) from None
+            stages = None
+        if stages is None or not all(isinstance(stage, str) for stage in stages):
+            raise ParameterTypeError(
+                f"bypass must be a stage name or a collection of stage names from {list(STAGES)}, "
+                f"got {stages if stages is not None else 'a non-collection'!r}"
+            )
         unknown = sorted(stages - set(STAGES))
         if unknown:
             raise ParameterError(f"bypass names unknown stage(s) {unknown}; allowed: {list(STAGES)}")

@@ -6,14 +6,16 @@ cancellation / null-steering, centre beam, crossovers and delay alignment folded
 :class:`soundstage._kernels.convolver.PartitionedConvolver`) → one feed per driver.
 
 Filters are designed lazily for the sample rate of the call and cached. Changing a parameter
-in the middle of a stream designs the new filters on a background thread while the old ones keep
-playing, then crossfades to them (no click, and no call waits for a redesign except the very
-first one of a stream).
+in the middle of a stream designs the new filters in the background (:mod:`.redesign`: coalesced,
+one design in flight per processor, on a small shared pool) while the old ones keep playing, then
+crossfades to them over ``CROSSFADE_MS``. A crossfade always runs to its end: a design that
+finishes during one waits and is adopted when it ends, so the output never jumps. A change of the
+centre extraction (``bypass="upmix"``) ramps the extraction strength over the same crossfade.
+No call waits for a redesign except the very first one of a stream.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import threading
 import warnings
@@ -27,21 +29,29 @@ from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
+from .redesign import DesignQueue
+from .state import ProcessorState
 
 __all__ = ["SpatialProcessor"]
 
 #: Crossfade length when filters change mid-stream (ms).
 CROSSFADE_MS = 30.0
+#: Samples beyond ±this (+12 dB re full scale) are clipped where the upmix estimates its
+#: statistics (not in the audio it passes on).
+UPMIX_ADAPT_LIMIT = 4.0
 #: Partition size of the FIR matrix convolution (samples) per sample rate class.
 _PARTITION = ((50000, 256), (100000, 512), (float("inf"), 1024))
-_EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-design")
+
+
+def _design_in_background(*args) -> FilterSet:
+    return design_filterset(*args)
 
 
 def _partition_for(sample_rate: float) -> int:
     return next(size for limit, size in _PARTITION if sample_rate <= limit)
 
 
-class SpatialProcessor(ParameterProperties, StreamingProcessor):
+class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
     """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
 
     Parameters
@@ -95,7 +105,9 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
         self._partition_size = None if partition_size is None else int(partition_size)
         self._filters: FilterSet | None = None
-        self._pending: concurrent.futures.Future | None = None
+        self._queue = DesignQueue(_design_in_background)
+        self._fade_left = 0  # output samples of the running crossfade still to play
+        self._strength_ramp: list | None = None  # [from, to, length, position] of the upmix strength
         self._kernels_for: tuple | None = None
         self._extractor = None
         self._convolver = None
@@ -116,11 +128,6 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         return cls(_presets.load(name_or_path), **parameters)
 
     # ------------------------------------------------------------------ description
-    @property
-    def preset(self):
-        """The :class:`~soundstage.presets.Preset` this processor was made from (or None)."""
-        return self._preset
-
     @property
     def enclosure(self) -> Enclosure:
         return self._enclosure
@@ -162,24 +169,20 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             enclosure, listener, design = self._enclosure, self._listener, self._design
         return design_filterset(enclosure, listener, design, sample_rate)
 
-    def wait_for_design(self, timeout_s: float | None = None) -> None:
-        """Block until a redesign started by a parameter change has finished (it is adopted,
-        with its crossfade, by the next processed block)."""
-        pending = self._pending
-        if pending is not None:
-            concurrent.futures.wait([pending], timeout=timeout_s)
+    def wait_for_design(self, timeout_s: float | None = None) -> bool:
+        """Block until the redesigns asked for by parameter changes have finished (the newest
+        is adopted, with its crossfade, by the next processed block once any crossfade still
+        running has ended). Returns False on timeout."""
+        return self._queue.wait(timeout_s)
 
     def _schedule_redesign(self) -> None:
-        """After a parameter change (called with the parameter lock held): design the new
-        filters on the background thread, superseding a design still waiting to run. Without
-        filters yet, the first processing call designs them."""
+        """After a parameter change (called with the parameter lock held): ask the design queue
+        for the new filters; it coalesces requests so the newest always lands. Without filters
+        yet, the first processing call designs them."""
         filters = self._filters
         if filters is None:
             return
-        if self._pending is not None:
-            self._pending.cancel()
-        self._pending = _EXECUTOR.submit(design_filterset, self._enclosure, self._listener, self._design,
-                                         filters.sample_rate)
+        self._queue.request(self._enclosure, self._listener, self._design, filters.sample_rate)
 
     def _is_current(self, filters: FilterSet | None, sample_rate: float) -> bool:
         return (filters is not None and filters.sample_rate == sample_rate and filters.parameters == self._design
@@ -209,10 +212,9 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
     def _take_newest_design(self, sample_rate: float) -> None:
         """Make ``self._filters`` match the current parameters at ``sample_rate`` now (no
         crossfade). A design that fails restores the parameters of the filters in use."""
-        with self._parameter_lock:
-            pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.cancel()
+        self._queue.discard()
+        self._fade_left = 0
+        self._strength_ramp = None
         if self._is_current(self._filters, sample_rate):
             return
         try:
@@ -226,7 +228,9 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         from .._kernels.upmix import CentreExtractor
 
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
-               filters.upmix_time_constant_ms, filters.centre_extraction)
+               filters.upmix_time_constant_ms, self._partition_size)
+        self._fade_left = 0
+        self._strength_ramp = None
         if self._kernels_for != key:
             self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
                                               time_constant_ms=filters.upmix_time_constant_ms,
@@ -236,6 +240,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
+            self._extractor.strength = filters.centre_extraction
 
     @property
     def latency_samples(self) -> int:
@@ -249,50 +254,88 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             with self._parameter_lock:
                 self._design, self._listener = filters.parameters, filters.listener
 
-    def _adopt_pending_design(self) -> None:
-        """Between blocks: switch to a finished background design with a crossfade. A design
-        that failed leaves the current filters playing, restores their parameters and warns."""
-        if self._pending is None:  # the usual block: nothing to adopt, no lock taken
+    def _adopt_ready_design(self) -> None:
+        """Between blocks, once any running crossfade has ended: switch to the newest finished
+        background design with a crossfade. A design that failed leaves the current filters
+        playing and warns; with nothing newer on the way it also restores their parameters."""
+        if self._fade_left > 0 or not self._queue.has_ready:  # the usual block: no lock taken
             return
-        with self._parameter_lock:
-            pending = self._pending
-            if pending is None or not pending.done():
-                return
-            self._pending = None
-        if pending.cancelled():
+        ready = self._queue.take_ready()
+        if ready is None:
             return
-        error = pending.exception()
+        new, error = ready
+        old = self._filters
         if error is not None:
-            self._restore_parameters_of(self._filters)
+            with self._parameter_lock:
+                if not self._queue.busy:
+                    self._restore_parameters_of(old)
             warnings.warn(f"SpatialProcessor: the new parameters cannot be designed ({error}); "
                           "the previous ones stay in use", RuntimeWarning, stacklevel=4)
             return
-        new = pending.result()
-        old = self._filters
+        if old is not None and new.sample_rate != old.sample_rate:
+            return  # designed for a sample rate no longer in use
         if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
             crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
-            self._extractor.strength = new.centre_extraction
+            if new.centre_extraction != old.centre_extraction:
+                # Ramp the extraction with the convolver's raised-cosine crossfade.
+                self._strength_ramp = [old.centre_extraction, new.centre_extraction, crossfade, 0]
+                self._extractor.strength = 1.0
+            self._fade_left = crossfade
             self._filters = new
         else:  # a change of shape or latency cannot crossfade: switch at once
             self._filters = new
             self._build_kernels(new)
 
+    def _upmix_ramped(self, block: np.ndarray, upmixed: np.ndarray) -> None:
+        """The upmix with its extraction strength moving along ``_strength_ramp``: the kernel
+        runs at strength 1 (its centre C₀), and ``s·C₀`` is taken out of left and right."""
+        start, end, length, position = self._strength_ramp
+        n = block.shape[1]
+        self._extractor.process_into(block, upmixed)
+        phase = np.minimum(np.arange(position + 1, position + n + 1, dtype=np.float64) / (length + 1), 1.0)
+        w = 0.5 - 0.5 * np.cos(np.pi * phase)
+        centre = upmixed[2] * (start + (end - start) * w).astype(np.float32)
+        np.subtract(block[0], centre, out=upmixed[0])
+        np.subtract(block[1], centre, out=upmixed[1])
+        upmixed[2] = centre
+        if position + n >= length:
+            self._strength_ramp = None
+            self._extractor.strength = end
+        else:
+            self._strength_ramp[3] = position + n
+
+    def _upmix(self, block: np.ndarray, upmixed: np.ndarray) -> None:
+        if self._strength_ramp is None:
+            self._extractor.process_into(block, upmixed)
+        else:
+            self._upmix_ramped(block, upmixed)
+
     def process_block(self, block: np.ndarray) -> np.ndarray:
-        self._adopt_pending_design()
+        self._adopt_ready_design()
         n = block.shape[1]
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        self._extractor.process_into(block, upmixed)
+        if block.max() > UPMIX_ADAPT_LIMIT or block.min() < -UPMIX_ADAPT_LIMIT:
+            # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
+            # dominate its running averages for longer than their time constant; what was
+            # clipped off goes to left'/right' unchanged, so left' + centre = left still.
+            clipped = np.clip(block, -UPMIX_ADAPT_LIMIT, UPMIX_ADAPT_LIMIT)
+            self._upmix(clipped, upmixed)
+            upmixed[:2] += block - clipped
+        else:
+            self._upmix(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
+        if self._fade_left > 0:
+            self._fade_left -= n
         return out
 
     def _reset_state(self) -> None:
-        if self._filters is not None and (self._pending is not None
+        if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
                                           or not self._is_current(self._filters, self._filters.sample_rate)):
             # A reset is off the real-time path: take the newest design without a crossfade.
             self._take_newest_design(self._filters.sample_rate)
@@ -300,3 +343,4 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         if self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()
+            self._fade_left = 0

@@ -1,0 +1,146 @@
+"""Parameter automation mid-stream: every change lands, in order, without a click.
+
+The click metric (:mod:`soundstage.testing.clicks`) is the residual of a panned 440 Hz sine's
+render above 2 kHz; a smooth crossfade keeps it at the static render's level, a jump (a dropped
+crossfade, a switch in one step, a gap of silence) raises it by orders of magnitude.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import concurrent.futures
+import numpy as np
+import pytest
+
+from soundstage.monitor import BinauralProcessor
+from soundstage.processor import SpatialProcessor
+from soundstage.processor import spatial as spatial_module
+from soundstage.testing.clicks import click_residual, sine_input
+
+SR = 48000.0
+BLOCK = 128
+
+
+def _render(proc, x, changes, every_blocks, wait=True):
+    """Stream ``x`` in 128-sample blocks, applying the next of ``changes`` (name, value) every
+    ``every_blocks`` blocks after 0.3 s."""
+    outs, k = [], 0
+    for i, start in enumerate(range(0, x.shape[1], BLOCK)):
+        if changes and start > 0.3 * SR and i % every_blocks == 0:
+            name, value = changes[k % len(changes)]
+            setattr(proc, name, value)
+            k += 1
+            if wait:
+                proc.wait_for_design()
+        outs.append(proc(x[:, start:start + BLOCK], SR, reset=False))
+    return np.concatenate(outs, axis=1)
+
+
+@pytest.fixture(scope="module")
+def sine():
+    return sine_input(1.2, SR)
+
+
+@pytest.fixture(scope="module")
+def static_residual(sine):
+    return click_residual(_render(SpatialProcessor("studio-speaker"), sine, [], 1), SR)
+
+
+@pytest.mark.parametrize("every_blocks", [1, 3, 10])
+def test_changes_during_a_crossfade_do_not_click(sine, static_residual, every_blocks):
+    # A change that lands while a crossfade runs waits for it instead of cutting it short.
+    y = _render(SpatialProcessor("studio-speaker"), sine, [("width_deg", 20.0), ("width_deg", 40.0)], every_blocks)
+    assert click_residual(y, SR) <= 5 * static_residual
+
+
+@pytest.mark.parametrize("preset", ["studio-speaker", "soundbar"])
+def test_bypassing_the_upmix_fades_the_centre_extraction(sine, preset):
+    static = click_residual(_render(SpatialProcessor(preset), sine, [], 1), SR)
+    y = _render(SpatialProcessor(preset), sine, [("bypass", {"upmix"}), ("bypass", set())], 60)
+    assert click_residual(y, SR) <= 5 * static
+
+
+@pytest.mark.parametrize("name, value", [("listener_distance_m", 1.5), ("listener_offset_m", 0.2)])
+def test_binaural_listener_move_crossfades_without_a_gap(sine, name, value):
+    static_out = _render(BinauralProcessor("studio-speaker"), sine, [], 1)
+    y = _render(BinauralProcessor("studio-speaker"), sine, [(name, value)], int(0.5 * SR) // BLOCK)
+    window = y[:, int(0.25 * SR):]
+    silent_run = max(len(run) for run in np.split(window[0], np.flatnonzero(window[0] != 0)))
+    assert silent_run <= 2  # a sine has no exact zeros in a row; a fresh convolver does
+    assert click_residual(y, SR) <= 5 * click_residual(static_out, SR)
+
+
+class _HeldDesigns:
+    """Stands in for ``design_filterset``: records the widths designed and holds each design
+    until released."""
+
+    def __init__(self, real):
+        self.real, self.widths, self.release = real, [], threading.Event()
+
+    def __call__(self, enclosure, listener, design, sample_rate):
+        self.widths.append(design.width_deg)
+        assert self.release.wait(30)
+        return self.real(enclosure, listener, design, sample_rate)
+
+
+def test_the_design_in_flight_is_adopted_and_only_the_newest_request_follows(monkeypatch):
+    proc = SpatialProcessor("studio-speaker")
+    block = np.zeros((2, BLOCK), np.float32)
+    proc(block, SR, reset=False)
+    held = _HeldDesigns(spatial_module.design_filterset)
+    monkeypatch.setattr(spatial_module, "design_filterset", held)
+    for width in (20.0, 25.0, 30.0, 35.0):  # 20 starts; the rest arrive while it runs
+        proc.width_deg = width
+    while not held.widths:
+        threading.Event().wait(0.001)
+    futures = sum(isinstance(o, concurrent.futures.Future) and not o.done() for o in gc.get_objects())
+    heard = [proc.filterset.parameters.width_deg]
+    held.release.set()
+    for _ in range(30000):  # a host streaming on while the designs finish
+        threading.Event().wait(0.001)
+        proc(block, SR, reset=False)
+        if not heard or heard[-1] != proc.filterset.parameters.width_deg:
+            heard.append(proc.filterset.parameters.width_deg)
+        if heard[-1] == 35.0:
+            break
+    assert heard == [30.0, 20.0, 35.0]  # the preset's 30, the design in flight, the newest
+    assert held.widths == [20.0, 35.0]
+    assert futures <= 2
+
+
+def test_many_rapid_sets_hold_no_queue():
+    proc = SpatialProcessor("studio-speaker")
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
+    for k in range(5000):
+        proc.width_deg = 20.0 + (k % 2) * 20.0
+    pending = [o for o in gc.get_objects() if isinstance(o, concurrent.futures.Future) and not o.done()]
+    assert len(pending) <= 2
+    proc.wait_for_design()
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
+    assert proc.filterset.parameters.width_deg == 20.0 + (4999 % 2) * 20.0
+
+
+def test_processors_design_side_by_side(monkeypatch):
+    # Two processors changed at once design concurrently: each design waits for the other to
+    # start (a single shared design thread would deadlock here until the barrier times out).
+    barrier = threading.Barrier(2, timeout=20)
+    real = spatial_module.design_filterset
+
+    def design(*args):
+        barrier.wait()
+        return real(*args)
+
+    procs = [SpatialProcessor("studio-speaker"), SpatialProcessor("studio-speaker")]
+    block = np.zeros((2, BLOCK), np.float32)
+    for p in procs:
+        p(block, SR, reset=False)
+    monkeypatch.setattr(spatial_module, "design_filterset", design)
+    for k, p in enumerate(procs):
+        p.width_deg = 22.0 + k
+    for p in procs:
+        p.wait_for_design()
+        p(block, SR, reset=False)
+    assert [p.filterset.parameters.width_deg for p in procs] == [22.0, 23.0]
+    assert not barrier.broken
