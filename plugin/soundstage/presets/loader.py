@@ -28,7 +28,7 @@ the enclosure centre, in the same axes). Schema version 1::
 
     [listener]
     distance_m = 2.5                    # enclosure centre to head centre (0, 100] m
-    head = "sphere"                     # "sphere" | "brown-duda" | "free-field" | a .sofa path
+    head = "sphere"                     # "sphere" | "brown-duda" | "free-field" | "kemar" | a .sofa path
     head_radius_m = 0.0875              # [0.05, 0.15] m
     lateral_offset_m = 0.0              # optional, + = to the left
     fore_aft_offset_m = 0.0             # optional, + = toward the enclosure
@@ -90,7 +90,7 @@ from ..design.parameters import DesignParameters
 __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"]
 
 #: Named head models a preset's ``listener.head`` may give (besides a path to a SOFA file).
-HEAD_NAMES = ("sphere", "brown-duda", "free-field")
+from ..acoustics.heads import HEAD_NAMES  # noqa: E402  (one list for presets, CLI and designs)
 
 
 # ---------------------------------------------------------------------------------------------
