@@ -62,7 +62,7 @@ setup(
     packages=[*find_packages("plugin", include=["soundstage", "soundstage.*"]), "soundstage.preset_files"],
     package_data={"soundstage.preset_files": ["*.toml"],
                   # the built-in measured head (MIT KEMAR, Gardner & Martin 1994) and its notice
-                  "soundstage.acoustics.heads": ["data/*.sofa", "data/LICENSE.*"]},
+                  "soundstage.acoustics.heads": ["data/*.sofa", "data/LICENSE.*", "data/CITATION.*"]},
     ext_modules=cythonize(
         extensions,
         language_level=3,

@@ -43,6 +43,7 @@ def test_kemar_is_package_data_with_its_licence_and_citation():
     assert path.is_file() and path.parent.name == "data" and "soundstage" in path.parts
     notice = (path.parent / "LICENSE.MIT_KEMAR").read_text()
     assert "provided free with no restrictions on use" in notice and "Gardner" in notice
+    assert "Gardner and K. D. Martin" in (path.parent / "CITATION.MIT_KEMAR").read_text()
     head = make_head("kemar")
     assert isinstance(head, SofaHead) and head.path == path and head.interpolation == "linear"
 

@@ -141,7 +141,7 @@ class _DirectionWeights:
 
 
 class SofaHead(HeadModel):
-    """Measured HRTFs from a SOFA ``SimpleFreeFieldHRIR`` file.
+    """Measured HRTFs from a SOFA file (``SimpleFreeFieldHRIR``, ``SimpleFreeFieldHRTF``, ``GeneralFIR``).
 
     Parameters
     ----------
