@@ -14,7 +14,8 @@ Prints two tables:
    simulation (``monitor.analyze``, free field): χ of CTC alone (virtualizer bypassed) over
    1–6 kHz and 0.3–1 kHz at the sweet spot and at the worse side of ±5 cm, the hard-left image
    of the full processing, and the peak driver gain against the cap; the issue's acceptance
-   figures are printed beside each value.
+   figures are printed beside each value. A third column, for comparison, is the personal design
+   (designed on KEMAR itself, so not a held-out figure).
 
 Run: ``PYTHONPATH=plugin python benchmarks/design.py``
 """
@@ -112,7 +113,9 @@ def held_out_table(preset_name: str = "studio-speaker", head: str = "kemar") -> 
     preset = presets.load(preset_name)
     single = dataclasses.replace(preset, parameters=preset.parameters.replace(robust_heads=()))
     robust = dataclasses.replace(preset, parameters=preset.parameters.replace(robust_heads=("default",)))
-    rows = {"single head": _held_out_row(single, head), "robust ensemble": _held_out_row(robust, head)}
+    personal = dataclasses.replace(preset, parameters=preset.parameters.replace(head_model=head, robust_heads=()))
+    rows = {"single head": _held_out_row(single, head), "robust ensemble": _held_out_row(robust, head),
+            f"personal ({head})": _held_out_row(personal, head)}
     print(f"\n{preset_name} designed without {head}, evaluated on {head} in the listening simulation "
           f"(ensemble: {', '.join(DEFAULT_ENSEMBLE)})")
     goals = {"1-6k centre": ">= 20", "1-6k ±5cm": ">= 12", "0.3-1k centre": ">= 12", "hard-left centre": "25-35",
