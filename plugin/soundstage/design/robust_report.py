@@ -8,7 +8,7 @@ import numpy as np
 from .report import design_report
 from .robust import describe, ensemble_heads, expand
 
-__all__ = ["HELD_OUT_HEAD", "head_separation"]
+__all__ = ["HELD_OUT_HEAD", "head_separation", "head_table"]
 
 #: Held-out head of the per-head report: a measured head no default ensemble contains.
 HELD_OUT_HEAD = "kemar"
@@ -63,3 +63,15 @@ def head_separation(filterset, heads=None, *, band_hz=(1000.0, 6000.0), lateral_
             "centre_db": chi(listener), "lateral_db": lateral, "role": role}
     return out
 
+
+
+def head_table(ctc_filterset, analysed_head=None) -> dict | None:
+    """:func:`head_separation` of a CTC-alone design, plus the ``analysed_head`` (a head
+    specification) when it is not already listed; None for headphones."""
+    if ctc_filterset.enclosure.kind == "headphones":
+        return None
+    table = head_separation(ctc_filterset)
+    if isinstance(analysed_head, str) and analysed_head not in table:
+        table.update({analysed_head: {**row, "role": "analysed"}
+                      for row in head_separation(ctc_filterset, [analysed_head]).values()})
+    return table

@@ -372,7 +372,9 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
                    "max_gain_db": loaded.parameters.max_gain_db},
         "zone": {"area_m2": zone.area_m2, "min_chi_db": 10.0, "min_azimuth_deg": 20.0},
     }
-    metrics["heads"] = _head_table(designs["ctc"], head_spec)
+    from ..design.robust_report import head_table
+
+    metrics["heads"] = head_table(designs["ctc"], head_spec)  # per-head χ: design, ensemble, held-out
     from .analysis_summary import target_checks
 
     metrics["targets"] = target_checks(metrics)
@@ -394,19 +396,6 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
 
 
 _ESTIMATORS: dict = {}
-
-
-def _head_table(ctc_filterset, head_spec) -> dict | None:
-    """Per-head separation of the CTC-alone design (design head, ensemble, held-out and analysed head)."""
-    if ctc_filterset.enclosure.kind == "headphones":
-        return None
-    from ..design.robust_report import head_separation
-
-    table = head_separation(ctc_filterset)
-    if isinstance(head_spec, str) and head_spec not in table:
-        table.update({head_spec: {**row, "role": "analysed"}
-                      for row in head_separation(ctc_filterset, [head_spec]).values()})
-    return table
 
 
 def _estimator(head_spec, head_model, sample_rate: float) -> AzimuthEstimator:
