@@ -2,7 +2,8 @@
 
 The Python package lives in ``plugin/soundstage``; the Cython kernels in ``cython_kernels/``
 are compiled into ``soundstage._kernels``; the enclosure presets in ``presets/`` are installed
-as package data in ``soundstage/preset_files``.
+as package data in ``soundstage/preset_files``; the built-in KEMAR head (a SOFA file and its
+licence notice) ships in ``soundstage/acoustics/heads/data``.
 """
 
 import os
@@ -59,7 +60,9 @@ setup(
     python_requires=">=3.10",
     package_dir={"": "plugin", "soundstage.preset_files": "presets"},
     packages=[*find_packages("plugin", include=["soundstage", "soundstage.*"]), "soundstage.preset_files"],
-    package_data={"soundstage.preset_files": ["*.toml"]},
+    package_data={"soundstage.preset_files": ["*.toml"],
+                  # the built-in measured head (MIT KEMAR, Gardner & Martin 1994) and its notice
+                  "soundstage.acoustics.heads": ["data/*.sofa", "data/LICENSE.*", "data/CITATION.*"]},
     ext_modules=cythonize(
         extensions,
         language_level=3,

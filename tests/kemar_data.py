@@ -1,20 +1,17 @@
-"""Where the tests find the measured MIT KEMAR head (SOFA): beside the checkout, in
-``shared/data/hrtf/``, or wherever ``SOUNDSTAGE_KEMAR_SOFA`` points. Never copied into the project."""
+"""The measured MIT KEMAR head the tests use: the copy installed with soundstage (package data),
+so no test depends on a file outside the project."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
+from soundstage.acoustics.heads import builtin_kemar_path
 
 KEMAR_FILE = "MIT_KEMAR_normal_pinna.sofa"
 
 
 def kemar_path() -> Path:
-    """The KEMAR SOFA file, or ``pytest.skip`` with the reason when it is absent."""
-    env = os.environ.get("SOUNDSTAGE_KEMAR_SOFA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "hrtf" / KEMAR_FILE
-    if not path.is_file():
-        pytest.skip(f"measured KEMAR SOFA file not available at {path} (set SOUNDSTAGE_KEMAR_SOFA)")
+    """The built-in KEMAR SOFA file (``soundstage/acoustics/heads/data``)."""
+    path = builtin_kemar_path()
+    assert path.is_file(), f"the built-in KEMAR SOFA file is missing from the package: {path}"
     return path

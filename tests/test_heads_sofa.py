@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+import warnings
 
 import h5py
 import numpy as np
 import pytest
 
-from soundstage import ParameterError, SofaError
+from soundstage import ParameterError, SofaError, SofaWarning
 from soundstage.acoustics.frame import spherical_to_cartesian
 from soundstage.acoustics.heads import SofaHead, make_head, read_sofa
+
+from kemar_data import kemar_path
 
 FS = 44100.0
 N_TAPS = 128
@@ -154,14 +157,36 @@ def test_impulse_responses_at_the_file_rate_are_the_measured_ones(sofa_path):
     assert 0 < np.argmax(ir90[0]) == BASE_DELAY - ITD_SAMPLES - shift
 
 
-def test_receiver_order_and_listener_view_are_honoured(tmp_path):
-    swapped = write_sofa(tmp_path / "swapped.sofa", synthetic_irs(np.arange(36) * 10.0)[:, ::-1], extra={
+def test_receiver_zero_is_the_left_ear_whatever_receiver_position_says(sofa_path, tmp_path):
+    """Old-API files store receiver 0 at y < 0 although it is the left ear: read by the convention."""
+    swapped = write_sofa(tmp_path / "old_api.sofa", extra={
         "ReceiverPosition": (np.array([[0.0, -0.09, 0.0], [0.0, 0.09, 0.0]]), {"Type": "cartesian"})})
-    h = SofaHead(swapped).response(at([30.0]), F)[0]
-    np.testing.assert_allclose(h[0] / h[1], expected_ratio(30.0), rtol=1e-9)
+    with pytest.warns(SofaWarning, match=r"old_api.sofa: ReceiverPosition puts receiver 0 on the right"):
+        data = read_sofa(swapped)
+    np.testing.assert_array_equal(data.impulse_responses, read_sofa(sofa_path).impulse_responses)
+    with pytest.warns(SofaWarning):
+        h = SofaHead(swapped).response(at([30.0]), F)[0]
+    np.testing.assert_allclose(h[0] / h[1], expected_ratio(30.0), rtol=1e-9)  # left ear louder, earlier
+
+
+def test_data_that_contradict_receiver_zero_left_warn(tmp_path):
+    mirrored = write_sofa(tmp_path / "mirrored.sofa", synthetic_irs(np.arange(36) * 10.0)[:, ::-1])
+    with pytest.warns(SofaWarning, match=r"mirrored.sofa: the data contradict receiver 0 = left ear.*"
+                                         r"6.0 dB quieter and 0.36 ms later"):
+        read_sofa(mirrored)
+
+
+def test_a_consistent_file_loads_without_warnings(sofa_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_sofa(sofa_path)
+        read_sofa(kemar_path())
+
+
+def test_listener_view_is_honoured(tmp_path):
     turned = write_sofa(tmp_path / "turned.sofa", extra={
         "ListenerView": (np.array([[90.0, 0.0, 1.0]]), {"Type": "spherical", "Units": "degree, degree, metre"})})
-    data = read_sofa(turned)
+    data = read_sofa(turned, check_ears=False)
     np.testing.assert_allclose(data.source_positions_m[9], [1.5, 0.0, 0.0], atol=1e-12)  # file 90° is ahead
 
 
@@ -216,8 +241,8 @@ def test_wrong_shapes_and_values(tmp_path):
         read_sofa(write_sofa(tmp_path / "c.sofa", ir=bad))
     with pytest.raises(SofaError, match="unknown coordinate Type 'polar'"):
         read_sofa(write_sofa(tmp_path / "d.sofa", position_type="polar"))
-    with pytest.raises(SofaError, match="units"):
-        read_sofa(write_sofa(tmp_path / "e.sofa", units="radian, radian, metre"))
+    with pytest.raises(SofaError, match="e.sofa: SOFA variable 'SourcePosition' is spherical with units"):
+        read_sofa(write_sofa(tmp_path / "e.sofa", units="grad, grad, metre"))
 
 
 def test_bad_arguments(sofa_path):
@@ -242,14 +267,6 @@ def test_zero_above_the_files_nyquist(sofa_path):
 
 
 # --- measured KEMAR -----------------------------------------------------------------------
-
-def kemar_path() -> Path:
-    env = os.environ.get("SOUNDSTAGE_KEMAR_SOFA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared/data/hrtf/MIT_KEMAR_normal_pinna.sofa"
-    if not path.is_file():
-        pytest.skip(f"measured KEMAR SOFA file not available at {path} (set SOUNDSTAGE_KEMAR_SOFA)")
-    return path
-
 
 @pytest.fixture(scope="module")
 def kemar():

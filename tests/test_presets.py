@@ -286,7 +286,8 @@ BAD = [  # (id, [(old, new), ...], extra files, key path, what the message says)
      "design.beam.enabled", "at least three drivers"),
     ("beam band reversed", [("band_hz = [700, 5000]", "band_hz = [5000, 700]")], {}, "design.beam.band_hz",
      "low < high"),
-    ("unknown head", [("distance_m = 2.0", 'distance_m = 2.0\nhead = "kemar"')], {}, "listener.head", ".sofa"),
+    ("unknown head", [("distance_m = 2.0", 'distance_m = 2.0\nhead = "kemar-large-pinna"')], {}, "listener.head",
+     "'kemar' or a path to an existing .sofa"),
     ("bad bypass stage", [("max_gain_db = 12", 'max_gain_db = 12\nbypass = ["ctc", "eq"]')], {}, "design.bypass",
      "'virtualizer'"),
 ]

@@ -16,6 +16,7 @@ from ._errors import (
     ParameterTypeError,
     PresetError,
     SofaError,
+    SofaWarning,
     SoundstageError,
 )
 
@@ -77,5 +78,6 @@ __all__ = [
     "PresetError",
     "GeometryError",
     "SofaError",
+    "SofaWarning",
     "DesignError",
 ]

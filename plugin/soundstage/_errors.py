@@ -17,6 +17,7 @@ __all__ = [
     "GeometryError",
     "SofaError",
     "DesignError",
+    "SofaWarning",
 ]
 
 
@@ -50,3 +51,8 @@ class SofaError(SoundstageError, ValueError):
 
 class DesignError(SoundstageError, ValueError):
     """A filter design request that cannot be met (and has no graceful fallback)."""
+
+
+class SofaWarning(UserWarning):
+    """A SOFA file loads but something in it contradicts the conventions (e.g. its receiver
+    positions put receiver 0, the left ear by convention, on the right)."""

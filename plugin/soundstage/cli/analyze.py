@@ -22,7 +22,8 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--room", default=None,
                         help="room of the listening simulation: anechoic (default), living-room or studio")
     parser.add_argument("--head", default=None,
-                        help="listener head: sphere, brown-duda or a .sofa file (default: the preset's design head)")
+                        help="listener head: sphere, brown-duda, kemar (built-in measured head) or a .sofa file "
+                             "(default: the preset's design head); evaluates the preset's design on that head")
     parser.add_argument("--sample-rate", type=float, default=48000.0, help="sample rate in Hz (default 48000)")
     parser.add_argument("-o", "--output", required=True, help="output directory (created if needed)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

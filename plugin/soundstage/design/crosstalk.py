@@ -157,7 +157,7 @@ def design_cancellation(
     *,
     virtual_relative: np.ndarray | None = None,
     region_plants: tuple[np.ndarray, ...] = (),
-    region_weight: float = 0.5,
+    region_weight=0.5,
     cancel: bool = True,
     smoothing_octaves: float = 1 / 6,
 ) -> CancellationDesign:
@@ -180,8 +180,8 @@ def design_cancellation(
         R_v of the virtualizer; None bypasses the virtualizer (ears asked for no crosstalk).
     region_plants : tuple of np.ndarray [shape=(2, N, F)]
         Plants at listener positions around the design one; their contralateral rows widen the null.
-    region_weight : float
-        Weight of each region row relative to the design ear rows.
+    region_weight : float or sequence of float
+        Weight of each region row relative to the design ear rows (one for all, or one per plant).
     cancel : bool
         False bypasses cancellation: the virtualizer feeds the plain mix (w = p_s + R_v p_o).
     smoothing_octaves : float
@@ -216,14 +216,15 @@ def design_cancellation(
         cancel_targets = [i_p, np.zeros(n_freq, dtype=complex)]
         virtual_targets = [i_p, contra_target]
         row_weights = [1.0, 1.0]
-        for region in region_plants:
+        region_weights = np.broadcast_to(np.asarray(region_weight, dtype=float), (len(region_plants),))
+        for region, weight in zip(region_plants, region_weights):
             eff_region = region * crossover[None, :, :]
             rows.append(eff_region[contra])
             region_other = np.einsum("nf,n->f", eff_region[contra], plain[:, other])
             cancel_targets.append(np.zeros(n_freq, dtype=complex))
             virtual_targets.append(virtual_relative * region_other if virtual_relative is not None
                                    else np.zeros(n_freq, dtype=complex))
-            row_weights.append(region_weight)
+            row_weights.append(weight)
         rows = np.stack(rows)
         row_weights = np.asarray(row_weights)
         if region_plants:

@@ -173,10 +173,17 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             _plant(enclosure, listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m), f, head)
             for s in (-1.0, 1.0)
         )
+    region_weights = (0.5,) * len(region)
+    if cancel and parameters.robust_heads:  # design over an ensemble of heads (see .robust)
+        from .robust import ensemble_plants, ensemble_row_weight
+
+        ensemble = ensemble_plants(_plant, enclosure, listener, f, parameters.robust_heads,
+                                   parameters.null_region_m if n_drivers > 2 else 0.0)
+        region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
     sides = design_cancellation(
         plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _GAIN_MARGIN_DB, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
-        region_plants=region, cancel=cancel,
+        region_plants=region, region_weight=region_weights, cancel=cancel,
     )
 
     plain_centre = plain.sum(axis=1)

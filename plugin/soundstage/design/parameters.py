@@ -124,6 +124,11 @@ class DesignParameters:
         Linkwitz–Riley order of the crossovers (4 or 8).
     bypass : frozenset of str
         Stages (from :data:`STAGES`) replaced by the plain mix a naive implementation would do.
+    robust_heads : tuple of str
+        Ensemble of heads the crosstalk cancellation / null-steering is designed over jointly
+        with ``head_model`` (see :mod:`.robust`): ``"default"`` (spheres 7.5–9.5 cm and
+        Brown–Duda), ``"sphere:0.08"``, ``"brown-duda"``, ``"kemar"`` or SOFA paths; empty for a
+        single-head design.
     """
 
     width_deg: float = 30.0
@@ -145,6 +150,7 @@ class DesignParameters:
     head_model: str = "sphere"
     crossover_order: int = 4
     bypass: frozenset = frozenset()
+    robust_heads: tuple = ()
 
     def __post_init__(self) -> None:
         def check(name, low=None, high=None):
@@ -179,6 +185,9 @@ class DesignParameters:
         if unknown:
             raise ParameterError(f"bypass names unknown stages {unknown}; allowed: {list(STAGES)}")
         object.__setattr__(self, "bypass", bypass)
+        from .robust import check_robust_heads
+
+        object.__setattr__(self, "robust_heads", check_robust_heads(self.robust_heads))
         object.__setattr__(self, "upmix_bands", int(self.upmix_bands))
 
     @property

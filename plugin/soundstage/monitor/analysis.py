@@ -390,6 +390,9 @@ def analyze(preset, *, room=None, head=None, sample_rate: float = 48000,
                        designs["processed"].parameters.effective_target.at(bands)[ev.chi_band])),
                    "beam_enabled": bool(loaded.parameters.beam)},
     }
+    from ..design.robust_report import head_table
+
+    metrics["heads"] = head_table(designs["ctc"], head_spec)  # per-head χ: design, ensemble, held-out
     from .analysis_summary import target_checks
 
     metrics["targets"] = target_checks(metrics)

@@ -54,7 +54,7 @@ def _head_key(head):
     if isinstance(head, Path):
         return os.path.abspath(str(head))
     raise ParameterError(
-        f"head must be None, 'sphere', 'brown-duda', 'free-field', a path to a .sofa file or a HeadModel, "
+        f"head must be None, 'sphere', 'brown-duda', 'free-field', 'kemar', a path to a .sofa file or a HeadModel, "
         f"got {type(head).__name__}"
     )
 

@@ -168,7 +168,7 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         null_region_m=des.get("null_region_m", defaults.null_region_m),
         filter_length_ms=des.get("filter_length_ms", defaults.filter_length_ms), head_model=head,
         crossover_order=des.get("crossover_order", defaults.crossover_order),
-        bypass=frozenset(des.get("bypass", ())),
+        bypass=frozenset(des.get("bypass", ())), robust_heads=tuple(des.get("robust_heads", ())),
     )
     if kwargs["beam"]:
         low, high = kwargs["beam_band_hz"]
@@ -205,6 +205,8 @@ def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Li
     }
     if params.target_cancellation_db is not None:
         design["target_cancellation_db"] = params.target_cancellation_db
+    if params.robust_heads:
+        design["robust_heads"] = [*params.robust_heads]
     return {
         "schema_version": SCHEMA_VERSION, "name": name, "description": description, "kind": enclosure.kind,
         "enclosure": {"body": enclosure.body, "body_radius_m": enclosure.body_radius_m,

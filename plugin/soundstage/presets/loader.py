@@ -28,7 +28,7 @@ the enclosure centre, in the same axes). Schema version 1::
 
     [listener]
     distance_m = 2.5                    # enclosure centre to head centre [0.001, 100] m
-    head = "sphere"                     # "sphere" | "brown-duda" | "free-field" | a .sofa path
+    head = "sphere"                     # "sphere" | "brown-duda" | "free-field" | "kemar" | a .sofa path
     head_radius_m = 0.0875              # [0.05, 0.15] m
     lateral_offset_m = 0.0              # optional, + = to the left, [-2, 2] m
     fore_aft_offset_m = 0.0             # optional, + = toward the enclosure
@@ -44,6 +44,9 @@ the enclosure centre, in the same axes). Schema version 1::
     output_gain_db = 0                  # [-40, 12] dB, gain of every driver feed
     target_cancellation_db = 15         # optional: scale the target's peak to this, [0, 40] dB
     bypass = []                         # stages replaced by the plain mix
+    robust_heads = ["default"]          # optional: design the cancellation over an ensemble of heads:
+                                        # "default" (spheres 7.5-9.5 cm, Brown-Duda), "sphere:0.08",
+                                        # "brown-duda:0.09", "kemar", .sofa paths (design/robust.py)
     [design.target]                     # χ_t: rises from the lowest frequency to its peak
     frequencies_hz = [100, 300, 1000]   # strictly increasing, > 0
     cancellation_db = [0, 6, 18]        # >= 0 dB, same length
@@ -81,10 +84,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from .._errors import GeometryError, PresetError
+from .._errors import GeometryError, ParameterError, PresetError
 from .build import _build_drivers, _build_listener, _build_parameters, _canonical, _check_body, _preset_dict
 from .schema import SCHEMA, SCHEMA_VERSION, Context, check_table, check_version
 from ..acoustics.geometry import Enclosure, Listener
+from ..acoustics.heads import HEAD_NAMES as _HEAD_NAMES
 from ..design.parameters import DesignParameters
 
 __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict", "loads"]
@@ -93,7 +97,7 @@ __all__ = ["Preset", "SCHEMA_VERSION", "HEAD_NAMES", "list", "load", "load_dict"
 MAX_EXTENDS_DEPTH = 32
 
 #: Named head models a preset's ``listener.head`` may give (besides a path to a SOFA file).
-HEAD_NAMES = ("sphere", "brown-duda", "free-field")
+HEAD_NAMES = _HEAD_NAMES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +212,25 @@ def _resolve(data: Any, ctx: Context, base_dir: Path, chain: builtins.list[Path]
 # building the objects
 # ---------------------------------------------------------------------------------------------
 
+def _resolve_robust_head(spec: str, index: int, base_dir: Path, ctx: Context) -> str:
+    """An entry of ``design.robust_heads``: a named or parametric head (``"sphere:0.08"``), or a SOFA path."""
+    from ..design.robust import parse_head_spec
+
+    try:
+        name = parse_head_spec(spec)[0]
+    except ParameterError as exc:
+        raise ctx.error(f"design.robust_heads[{index}]", str(exc)) from exc
+    if name in HEAD_NAMES or name == "default":
+        return spec
+    path = Path(spec).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if path.suffix.lower() == ".sofa" and path.is_file():
+        return str(path.resolve())
+    raise ctx.error(f"design.robust_heads[{index}]",
+                    f"expected 'default', one of {', '.join(repr(n) for n in HEAD_NAMES)} (optionally "
+                    f"'sphere:RADIUS_M[:EAR_DEG]' or 'brown-duda:RADIUS_M') or a path to an existing .sofa file, got {spec!r}")
+
+
 def _resolve_head(head: str, base_dir: Path, ctx: Context) -> str:
     if head in HEAD_NAMES:
         return head
@@ -317,7 +340,10 @@ def _build(data: dict, ctx: Context, base_dir: Path) -> Preset:
         raise ctx.error("enclosure", str(exc)) from exc
     listener = _build_listener(data["listener"], enclosure, enc, ctx)
     head = _resolve_head(data["listener"].get("head", "sphere"), base_dir, ctx)
-    params = _build_parameters(data.get("design", {}), head, drivers, ctx)
+    design = dict(data.get("design", {}))
+    if design.get("robust_heads"):
+        design["robust_heads"] = [_resolve_robust_head(h, i, base_dir, ctx) for i, h in enumerate(design["robust_heads"])]
+    params = _build_parameters(design, head, drivers, ctx)
     return _make_preset(data["name"], data.get("description", ""), enclosure, listener, head, params, ctx.source)
 
 

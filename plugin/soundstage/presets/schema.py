@@ -91,6 +91,8 @@ SCHEMA = {
         "output_gain_db": _ranged("number", "output_gain_db", unit="dB"),
         "target_cancellation_db": _ranged("number", "target_cancellation_db", unit="dB"),
         "bypass": Key("strings", choices=STAGES),
+        # ensemble of heads the cancellation is designed over (design/robust.py)
+        "robust_heads": Key("strings", empty_ok=True),
         "target": Key("table", table={
             "frequencies_hz": Key("numbers", required=True, low=0.0, low_open=True, high=1e6, unit="Hz"),
             "cancellation_db": Key("numbers", required=True, low=0.0, high=60.0, unit="dB"),
@@ -118,7 +120,7 @@ PARAM_PATHS = {
     "target_cancellation_db": "design.target_cancellation_db", "bypass": "design.bypass",
     "beam_band_hz": "design.beam.band_hz", "beam_max_effort_db": "design.beam.max_effort_db",
     "upmix_bands": "design.upmix.bands", "upmix_time_constant_ms": "design.upmix.time_constant_ms",
-    "centre_extraction": "design.upmix.centre_extraction",
+    "centre_extraction": "design.upmix.centre_extraction", "robust_heads": "design.robust_heads",
 }
 
 
@@ -194,7 +196,8 @@ def _check_value(value: Any, spec: Key, path: str, ctx: Context, partial: bool) 
               else isinstance(value, builtins.list) and len(value) > 0)
         ok = ok and all(_number_ok(x, spec) for x in value)
     elif kind == "strings":
-        ok = isinstance(value, builtins.list) and all(isinstance(s, str) and s in spec.choices for s in value)
+        ok = isinstance(value, builtins.list) and all(isinstance(s, str) and (s in spec.choices or not spec.choices)
+                                                       for s in value)
     if not ok:
         raise ctx.error(path, f"expected {_expected(spec)}, got {value!r}")
 

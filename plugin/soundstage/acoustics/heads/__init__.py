@@ -2,11 +2,18 @@
 
 ``make_head`` turns a preset's ``head`` value into a model: ``None``/``"sphere"`` (rigid sphere,
 Duda & Martens), ``"brown-duda"`` (Brown & Duda's structural model), ``"free-field"`` (two points
-in air), a path to a SOFA file (measured HRIRs), or a :class:`HeadModel` instance.
+in air), ``"kemar"`` (the built-in measured head: MIT KEMAR, normal pinna), a path to a SOFA file
+(measured HRIRs), or a :class:`HeadModel` instance.
+
+The built-in KEMAR HRIRs (``data/MIT_KEMAR_normal_pinna.sofa``) are by W. G. Gardner and
+K. D. Martin, "HRTF measurements of a KEMAR dummy-head microphone", MIT Media Lab Perceptual
+Computing Technical Report 280, 1994; Copyright 1994 MIT Media Laboratory, "provided free with no
+restrictions on use, provided the authors are cited" (``data/LICENSE.MIT_KEMAR``).
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from ..._errors import ParameterError
@@ -15,6 +22,7 @@ from .base import FreeFieldEars, HeadModel
 from .brown_duda import BrownDudaHead
 from .itd import kuhn_low_frequency_itd_s, woodworth_itd_s
 from .sofa import SofaData, SofaHead, read_sofa
+from .sofa_file import SUPPORTED_CONVENTIONS
 from .sphere import RigidSphereHead
 
 __all__ = [
@@ -27,12 +35,21 @@ __all__ = [
     "read_sofa",
     "make_head",
     "HEAD_NAMES",
+    "SUPPORTED_CONVENTIONS",
+    "builtin_kemar_path",
     "woodworth_itd_s",
     "kuhn_low_frequency_itd_s",
 ]
 
 #: Names ``make_head`` understands (besides a SOFA path or a HeadModel instance).
-HEAD_NAMES = ("sphere", "brown-duda", "free-field")
+HEAD_NAMES = ("sphere", "brown-duda", "free-field", "kemar")
+#: The built-in measured head's file (package data).
+KEMAR_FILE = "MIT_KEMAR_normal_pinna.sofa"
+
+
+def builtin_kemar_path() -> Path:
+    """Path of the built-in MIT KEMAR (normal pinna) SOFA file installed with soundstage."""
+    return Path(str(files(__package__).joinpath("data", KEMAR_FILE)))
 
 
 def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
@@ -43,8 +60,9 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
     ----------
     spec : None, str, os.PathLike or HeadModel
         ``None`` or ``"sphere"`` → :class:`RigidSphereHead`; ``"brown-duda"`` →
-        :class:`BrownDudaHead`; ``"free-field"`` → :class:`FreeFieldEars`; a path to an existing
-        ``.sofa`` file → :class:`SofaHead` with interpolated lookup; a :class:`HeadModel` → itself.
+        :class:`BrownDudaHead`; ``"free-field"`` → :class:`FreeFieldEars`; ``"kemar"`` → the
+        built-in measured KEMAR (:func:`builtin_kemar_path`); a path to an existing ``.sofa`` file
+        → :class:`SofaHead` with interpolated lookup; a :class:`HeadModel` → itself.
     radius_m : float, keyword-only
         Head radius in metres for the parametric models.
     speed_of_sound_m_s : float, keyword-only
@@ -69,6 +87,8 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
             return RigidSphereHead(radius_m=radius_m, speed_of_sound_m_s=speed_of_sound_m_s)
         if name == "brown-duda":
             return BrownDudaHead(radius_m=radius_m, speed_of_sound_m_s=speed_of_sound_m_s)
+        if name == "kemar":
+            return _kemar(speed_of_sound_m_s)
         return FreeFieldEars(radius_m=radius_m, speed_of_sound_m_s=speed_of_sound_m_s)
     if isinstance(spec, (str, Path)):
         path = Path(spec)
@@ -80,3 +100,14 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
         f"head must be one of {', '.join(repr(n) for n in HEAD_NAMES)}, None, a path to an existing "
         f".sofa file or a HeadModel instance; got {spec!r}"
     )
+
+
+_KEMAR_CACHE: dict[float, SofaHead] = {}
+
+
+def _kemar(speed_of_sound_m_s: float) -> SofaHead:
+    """The built-in KEMAR with interpolated lookup (read once per process; heads are immutable)."""
+    if speed_of_sound_m_s not in _KEMAR_CACHE:
+        _KEMAR_CACHE[speed_of_sound_m_s] = SofaHead(builtin_kemar_path(), interpolation="linear",
+                                                    speed_of_sound_m_s=speed_of_sound_m_s)
+    return _KEMAR_CACHE[speed_of_sound_m_s]

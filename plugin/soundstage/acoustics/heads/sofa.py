@@ -141,7 +141,7 @@ class _DirectionWeights:
 
 
 class SofaHead(HeadModel):
-    """Measured HRTFs from a SOFA ``SimpleFreeFieldHRIR`` file.
+    """Measured HRTFs from a SOFA file (``SimpleFreeFieldHRIR``, ``SimpleFreeFieldHRTF``, ``GeneralFIR``).
 
     Parameters
     ----------
@@ -181,9 +181,10 @@ class SofaHead(HeadModel):
         self.calibration = calibration
         self.speed_of_sound_m_s = float(speed_of_sound_m_s)
         ir, fs = self.data.impulse_responses, self.data.sample_rate
-        if not np.all(np.abs(ir).max(axis=-1) > 0):
-            raise SofaError(f"{self.path}: SOFA variable 'Data.IR' has an all-zero impulse response")
-        self._weights = _DirectionWeights(self.data.directions)
+        try:
+            self._weights = _DirectionWeights(self.data.directions)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise SofaError(f"{self.path}: the measured source directions cannot be interpolated ({exc})") from exc
         self.onsets_s = _onsets_s(ir, fs)  # (M, 2)
         front = self._weights.nearest(np.array([[1.0, 0.0, 0.0]]))[0]
         self.reference_time_s = float(self.onsets_s[front].mean())
