@@ -288,10 +288,24 @@ class StreamingProcessor(abc.ABC):
         self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
         self._reset_state()
         latency = self.latency_samples
-        out = self._run(block, buffer_size)
-        if latency:
-            zeros = np.zeros((block.shape[0], latency), dtype=np.float32)
-            out = np.concatenate([out, self._run(zeros, buffer_size)], axis=1)[:, latency:]
+        n = block.shape[1]
+        out = np.empty((self.output_channels(block.shape[0]), n), dtype=np.float32)
+        # The raw stream is the input followed by ``latency`` zeros; raw output sample j is
+        # output sample j - latency. Written in place: no concatenation of the whole signal.
+        start, total = 0, n + latency
+        while start < total:
+            stop = min(start + buffer_size, total)
+            if stop <= n:
+                chunk = np.ascontiguousarray(block[:, start:stop])
+            else:
+                chunk = np.zeros((block.shape[0], stop - start), dtype=np.float32)
+                if start < n:
+                    chunk[:, : n - start] = block[:, start:n]
+            raw = self.process_block(chunk)
+            skip = max(latency - start, 0)
+            if skip < stop - start:
+                out[:, start + skip - latency : stop - latency] = raw[:, skip:]
+            start = stop
         return out
 
     def _stream_step(

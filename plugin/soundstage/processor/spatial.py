@@ -25,6 +25,7 @@ from .. import presets as _presets
 from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
+from .fir_plan import stereo_taps
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 
@@ -99,6 +100,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         self._kernels_for: tuple | None = None
         self._extractor = None
         self._convolver = None
+        self._taps = None  # TapMatrix when the FIR matrix is pure gains/delays (fir_plan)
+        self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
         if "output" in parameters:
@@ -223,16 +226,28 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
 
     def _build_kernels(self, filters: FilterSet) -> None:
         from .._kernels.convolver import PartitionedConvolver
+        from .._kernels.tap_matrix import TapMatrix
         from .._kernels.upmix import CentreExtractor
 
+        partition = self._partition_size or _partition_for(filters.sample_rate)
+        taps = stereo_taps(filters.fir, filters.centre_extraction)
+        if taps is not None:
+            # Pure gains and delays with a cancelling centre (e.g. the ±30° pair): no upmix, no
+            # FFT; the taps keep the convolver's latency so alignment does not depend on the plan.
+            self._taps = TapMatrix(taps.inputs, taps.outputs, np.asarray(taps.delays, dtype=np.intp) + partition,
+                                   taps.gains, num_inputs=2, num_outputs=filters.num_drivers)
+            self._kernel_latency = partition
+            self._kernels_for = None
+            return
+        self._taps = None
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
                filters.upmix_time_constant_ms, filters.centre_extraction)
         if self._kernels_for != key:
             self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
                                               time_constant_ms=filters.upmix_time_constant_ms,
                                               strength=filters.centre_extraction)
-            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir),
-                                                   partition_size=self._partition_size or _partition_for(filters.sample_rate))
+            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
+            self._kernel_latency = self._convolver.latency_samples
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
@@ -240,9 +255,9 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
     @property
     def latency_samples(self) -> int:
         """Samples by which the output lags the input while streaming (0 before the first call)."""
-        if self._filters is None or self._convolver is None:
+        if self._filters is None or self._kernel_latency is None:
             return 0
-        return int(self._convolver.latency_samples + self._filters.latency_samples)
+        return int(self._kernel_latency + self._filters.latency_samples)
 
     def _restore_parameters_of(self, filters: FilterSet | None) -> None:
         if filters is not None:
@@ -269,7 +284,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             return
         new = pending.result()
         old = self._filters
-        if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
+        if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
+                and self._taps is None and stereo_taps(new.fir, new.centre_extraction) is None):
             crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             self._extractor.strength = new.centre_extraction
@@ -283,6 +299,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         n = block.shape[1]
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
+        if self._taps is not None:
+            return self._taps.process(block)
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
@@ -297,6 +315,8 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             # A reset is off the real-time path: take the newest design without a crossfade.
             self._take_newest_design(self._filters.sample_rate)
             self._build_kernels(self._filters)
-        if self._extractor is not None:
+        if self._taps is not None:
+            self._taps.reset()
+        elif self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()

@@ -1,0 +1,70 @@
+"""The processor's choice of engine: pure gains/delays skip the FFT convolution (and the upmix
+when the centre cancels) with the same output and latency as the convolver would give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundstage.processor import SpatialProcessor
+from soundstage.processor.fir_plan import NEGLIGIBLE, single_taps, stereo_taps
+
+
+def _noise(n, seed=0):
+    return (np.random.default_rng(seed).standard_normal((2, n)) * 0.1).astype(np.float32)
+
+
+@pytest.mark.parametrize("sample_rate", [44100.0, 48000.0, 96000.0])
+def test_reference_pair_is_an_exact_delayed_copy(sample_rate):
+    """The ±30° pair reduces to L → left, R → right: bit for bit, time-aligned, in one call or
+    streamed, and with the same latency as the convolution engine."""
+    proc = SpatialProcessor("stereo-pair")
+    x = _noise(int(sample_rate // 5))
+    np.testing.assert_array_equal(proc(x, sample_rate), x)
+    parts = [proc(x[:, :1000], sample_rate, reset=False), proc(x[:, 1000:], sample_rate, reset=False),
+             proc.flush()]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), x)
+    assert proc.latency_samples == proc.filterset.latency_samples + 256 * (1 + (sample_rate > 50000))
+
+
+def _matrix(num_outputs=2, taps=64):
+    fir = np.zeros((3, num_outputs, taps), np.float32)
+    for o in range(num_outputs):
+        fir[o % 2, o, 10] = fir[2, o, 10] = 0.7  # L' and C reach output o with one gain: C cancels
+    return fir
+
+
+def test_cancelling_centre_gives_taps_on_the_stereo_input():
+    taps = stereo_taps(_matrix(), centre_extraction=1.0)
+    assert sorted(zip(taps.inputs, taps.outputs, taps.delays)) == [(0, 0, 10), (1, 1, 10)]
+    assert np.allclose(taps.gains, 0.7)
+
+
+def test_a_centre_that_does_not_cancel_or_a_dense_path_needs_the_full_chain():
+    fir = _matrix()
+    fir[2, 0, 10] = 0.5
+    assert stereo_taps(fir, centre_extraction=1.0) is None
+    assert stereo_taps(fir, centre_extraction=0.0) is not None  # no centre at all: C rows unused
+    dense = _matrix()
+    dense[0, 0, 11] = 1e-3
+    assert single_taps(dense) is None and stereo_taps(dense, 1.0) is None
+
+
+def test_round_off_below_the_threshold_counts_as_one_tap():
+    fir = _matrix()
+    fir[0, 0, 20:40] = 0.7 * NEGLIGIBLE / 40  # sums to half the threshold
+    assert stereo_taps(fir, 1.0) is not None
+    fir[0, 0, 20:40] = 0.7 * NEGLIGIBLE / 10  # twice the threshold
+    assert stereo_taps(fir, 1.0) is None
+
+
+def test_a_redesign_into_and_out_of_the_tap_engine_keeps_the_alignment():
+    """Widening the ±30° pair makes a dense FIR matrix (convolver), narrowing it back a pure
+    copy again; every one-shot render equals a fresh processor's."""
+    x = _noise(9600, seed=2)
+    proc = SpatialProcessor("stereo-pair")
+    np.testing.assert_array_equal(proc(x, 48000.0), x)
+    proc.width_deg = 40.0
+    np.testing.assert_array_equal(proc(x, 48000.0), SpatialProcessor("stereo-pair", width_deg=40.0)(x, 48000.0))
+    proc.width_deg = 30.0
+    np.testing.assert_array_equal(proc(x, 48000.0), x)
