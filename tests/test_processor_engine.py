@@ -59,12 +59,21 @@ def test_round_off_below_the_threshold_counts_as_one_tap():
 
 
 def test_a_redesign_into_and_out_of_the_tap_engine_keeps_the_alignment():
-    """Widening the ±30° pair makes a dense FIR matrix (convolver), narrowing it back a pure
-    copy again; every one-shot render equals a fresh processor's."""
+    """A centre gain on the ±30° pair stops the centre cancelling (upmix + convolver), back to
+    0 dB the pair is a pure copy again; every render equals a fresh processor's, also when the
+    change comes in the middle of a stream (switched at once: same latency, no gap)."""
     x = _noise(9600, seed=2)
     proc = SpatialProcessor("stereo-pair")
     np.testing.assert_array_equal(proc(x, 48000.0), x)
-    proc.width_deg = 40.0
-    np.testing.assert_array_equal(proc(x, 48000.0), SpatialProcessor("stereo-pair", width_deg=40.0)(x, 48000.0))
-    proc.width_deg = 30.0
+    proc.centre_gain_db = 3.0
+    louder = SpatialProcessor("stereo-pair", centre_gain_db=3.0)(x, 48000.0)
+    assert np.max(np.abs(louder - x)) > 1e-3
+    np.testing.assert_array_equal(proc(x, 48000.0), louder)
+    proc.centre_gain_db = 0.0
     np.testing.assert_array_equal(proc(x, 48000.0), x)
+    first = proc(x[:, :4000], 48000.0, reset=False)
+    proc.centre_gain_db = 3.0
+    proc.wait_for_design()
+    rest = np.concatenate([proc(x[:, 4000:], 48000.0, reset=False), proc.flush()], axis=1)
+    assert first.shape[1] + rest.shape[1] == x.shape[1]
+    np.testing.assert_array_equal(first, x[:, :first.shape[1]])
