@@ -77,3 +77,45 @@ def test_a_redesign_into_and_out_of_the_tap_engine_keeps_the_alignment():
     rest = np.concatenate([proc(x[:, 4000:], 48000.0, reset=False), proc.flush()], axis=1)
     assert first.shape[1] + rest.shape[1] == x.shape[1]
     np.testing.assert_array_equal(first, x[:, :first.shape[1]])
+
+
+@pytest.mark.parametrize("name", ["studio-speaker", "soundbar", "compact-speaker", "stereo-pair"])
+def test_two_thread_render_is_bitwise_the_one_thread_render(name):
+    x = _noise(30000, seed=5)
+    one = SpatialProcessor(name)
+    two = SpatialProcessor(name, num_threads=2)
+    for buffer_size in (4096, 777):
+        np.testing.assert_array_equal(two(x, 48000.0, buffer_size=buffer_size), one(x, 48000.0, buffer_size=buffer_size))
+    np.testing.assert_array_equal(two(x[0], 48000.0), one(x[0], 48000.0))  # mono
+    streamed = [two(x[:, :5000], 48000.0, reset=False), two(x[:, 5000:], 48000.0, reset=False), two.flush()]
+    np.testing.assert_array_equal(np.concatenate(streamed, axis=1), one(x, 48000.0))
+
+
+def test_two_thread_render_follows_a_redesign_like_one_thread():
+    x = _noise(20000, seed=6)
+    one, two = SpatialProcessor("studio-speaker"), SpatialProcessor("studio-speaker", num_threads=2)
+    for proc in (one, two):
+        proc(x, 48000.0)
+        proc.width_deg = 20.0
+    np.testing.assert_array_equal(two(x, 48000.0), one(x, 48000.0))
+
+
+@pytest.mark.parametrize("value", [0, 3, 1.5, True, "2"])
+def test_num_threads_is_checked(value):
+    from soundstage import ParameterError
+
+    with pytest.raises(ParameterError, match="num_threads must be 1 or 2"):
+        SpatialProcessor("studio-speaker", num_threads=value)
+
+
+def test_a_crossfade_mid_stream_is_the_same_on_the_split_convolver():
+    x = _noise(24000, seed=7)
+    outputs = []
+    for threads in (1, 2):
+        proc = SpatialProcessor("studio-speaker", num_threads=threads)
+        parts = [proc(x[:, :9000], 48000.0, reset=False)]
+        proc.centre_gain_db = -4.0
+        proc.wait_for_design()
+        parts += [proc(x[:, 9000:], 48000.0, reset=False), proc.flush()]
+        outputs.append(np.concatenate(parts, axis=1))
+    np.testing.assert_array_equal(outputs[1], outputs[0])

@@ -26,6 +26,7 @@ from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
 from .fir_plan import stereo_taps
+from .offline_threads import SplitConvolver, balanced_split, render_pipelined
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 
@@ -59,6 +60,10 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         Partition of the FIR-matrix convolution (power of two, 64–8192 samples); it is part of the
         latency. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low latency). Offline
         renders run about 1.5× (512) to 1.9× (1024) faster with larger partitions.
+    num_threads : int, optional
+        1 (default) or 2: one-shot renders (``reset=True``) run the upmix and the FIR matrix as a
+        two-thread pipeline (:mod:`soundstage.processor.offline_threads`); the output is bitwise
+        the same as with one thread. Streaming calls always run on the calling thread.
     **parameters
         Initial values of the parameter properties (``width_deg=20`` ...) and ``bypass``.
 
@@ -74,7 +79,7 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
 
     def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
                  listener: Listener | None = None, design: DesignParameters | None = None,
-                 partition_size: int | None = None, **parameters):
+                 partition_size: int | None = None, num_threads: int = 1, **parameters):
         super().__init__()
         if isinstance(preset, Enclosure):
             self._preset = None
@@ -95,6 +100,10 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
                                            or partition_size & (partition_size - 1)):
             raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
         self._partition_size = None if partition_size is None else int(partition_size)
+        if not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads not in (1, 2):
+            raise ParameterError(f"num_threads must be 1 or 2, got {num_threads!r}")
+        self._num_threads = int(num_threads)
+        self._pool = None
         self._filters: FilterSet | None = None
         self._pending: concurrent.futures.Future | None = None
         self._kernels_for: tuple | None = None
@@ -246,7 +255,11 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
             self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
                                               time_constant_ms=filters.upmix_time_constant_ms,
                                               strength=filters.centre_extraction)
-            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
+            if self._num_threads == 2:
+                self._convolver = SplitConvolver(filters.fir, balanced_split(filters.fir, partition),
+                                                 partition_size=partition)
+            else:
+                self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
             self._kernel_latency = self._convolver.latency_samples
             self._kernels_for = key
         else:
@@ -308,6 +321,15 @@ class SpatialProcessor(ParameterProperties, StreamingProcessor):
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
         return out
+
+    def _render_chunks(self, chunks):
+        if self._num_threads == 1 or self._taps is not None:
+            return super()._render_chunks(chunks)
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
+        stereo = (np.repeat(chunk, 2, axis=0) if chunk.shape[0] == 1 else chunk for chunk in chunks)
+        # A one-shot render keeps the design it started with (a change is adopted next call).
+        return render_pipelined(self._extractor, self._convolver, stereo, self._pool)
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._pending is not None
