@@ -1,97 +1,126 @@
-"""SpatialProcessor throughput for every preset against a plain scipy evaluation, same process.
+"""SpatialProcessor throughput for every preset against a plain scipy overlap-save, same process.
 
-For each built-in preset (48 kHz stereo noise, one core):
+For each built-in preset (48 kHz stereo noise):
 
-* offline: one call with ``buffer_size=4096``;
-* streaming: ``reset=False`` calls of 128 samples;
-* offline with ``partition_size=1024`` (more latency, fewer FFTs and multiply-adds per sample);
-* scipy: the same FilterSet evaluated with scipy over the whole signal — the upmix as its
-  vectorised statement (``sosfilt`` band split, ``lfilter`` one-pole averages) and the FIR
-  matrix with ``scipy.signal.oaconvolve`` per path;
+* offline: one ``proc(x, 48000)`` call (one thread), × real time;
+* stream 128: ``reset=False`` calls of 128 samples, × real time;
+* scipy OLS: a plain ``scipy.fft`` overlap-save of the same FilterSet's FIR matrix (rfft size
+  16384, one core, the upmixed 3-channel input), × real time, and offline / scipy;
+* denormal / noise: cost of an offline render of the same noise scaled by 1e-36 (a decaying
+  tail's range) relative to the noise itself;
+* 2 threads: offline speed-up of ``SpatialProcessor(..., num_threads=2)`` over one thread (the
+  outputs are checked to be bitwise equal);
+* redesign: time (ms) of a design after a width change (a width not designed before in this
+  process), and of a first design from scratch (a new listener distance, empty caches).
 
-as × real time, and the ratio offline / scipy. With ``--memory`` it also streams a long file
-through ``soundstage.board.files.stream_file`` and reports the peak resident memory.
+The machine is shared and noisy: every figure is the best of a few runs, and the ratios come
+from the same run.
 
-Run: ``PYTHONPATH=plugin python benchmarks/processor.py [--seconds 60] [--memory-minutes 60]``
+Run: ``PYTHONPATH=plugin python benchmarks/processor.py [--seconds 20] [--presets studio-speaker ...]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import sys
-import tempfile
+import time
 
 import numpy as np
+import scipy.fft
 from _timing import best_time_s
 from soundstage import presets
-from soundstage.design.reference import filterset_reference
+from soundstage._kernels import CentreExtractor
 from soundstage.processor import SpatialProcessor
 
 SAMPLE_RATE = 48000.0
+OLS_SIZE = 16384
 
 
-def bench(seconds: float) -> list[tuple]:
-    x = (np.random.default_rng(0).standard_normal((2, int(seconds * SAMPLE_RATE))) * 0.1).astype(np.float32)
-    rows = []
-    for name in presets.list():
-        proc = SpatialProcessor(name)
-        proc(x[:, :4800], SAMPLE_RATE)  # design once (cached), outside the timing
-        filterset = proc.design(SAMPLE_RATE)
-        offline = best_time_s(lambda: proc(x, SAMPLE_RATE, buffer_size=4096))
-
-        def stream():
-            proc.reset()
-            for start in range(0, x.shape[1] - 127, 128):
-                proc(x[:, start:start + 128], SAMPLE_RATE, reset=False)
-
-        streaming = best_time_s(stream, repeats=1)
-        reference = best_time_s(lambda: filterset_reference(filterset, x), repeats=1)
-        large = SpatialProcessor(name, partition_size=1024)
-        large(x[:, :4800], SAMPLE_RATE)
-        offline_large = best_time_s(lambda: large(x, SAMPLE_RATE, buffer_size=4096))
-        rows.append((name, filterset.num_drivers, seconds / offline, seconds / streaming, seconds / reference,
-                     reference / offline, seconds / offline_large))
-    return rows
+def scipy_overlap_save(fir: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """sum_i x[i] * fir[i, o] (first x.shape[1] samples) by overlap-save, rfft size 16384."""
+    num_taps = fir.shape[-1]
+    hop = OLS_SIZE - num_taps + 1
+    spectra = scipy.fft.rfft(fir, OLS_SIZE, axis=-1)  # (in, out, bins)
+    n = x.shape[1]
+    padded = np.zeros((x.shape[0], num_taps - 1 + n + hop), dtype=np.float32)
+    padded[:, num_taps - 1 : num_taps - 1 + n] = x
+    y = np.empty((fir.shape[1], n), dtype=np.float32)
+    for start in range(0, n, hop):
+        block = scipy.fft.rfft(padded[:, start : start + OLS_SIZE], axis=-1)
+        mixed = np.einsum("if,iof->of", block, spectra)
+        out = scipy.fft.irfft(mixed, OLS_SIZE, axis=-1)[:, num_taps - 1 :]
+        stop = min(start + hop, n)
+        y[:, start:stop] = out[:, : stop - start]
+    return y
 
 
-def peak_memory_streaming(minutes: float) -> float:
-    """Peak RSS (MB) while streaming a ``minutes``-long stereo WAV through the studio preset."""
-    import soundfile
+def redesign_ms(name: str) -> tuple[float, float]:
+    """(ms after a width change, ms from scratch) for ``name`` at 48 kHz."""
+    from soundstage.design import designer, plant_cache
 
-    from soundstage.board.files import stream_file
+    proc = SpatialProcessor(name)
+    designer._design_cached.cache_clear()  # from scratch: no design and no plant cached
+    plant_cache.clear()
+    start = time.perf_counter()
+    proc.design(SAMPLE_RATE)
+    scratch = time.perf_counter() - start
+    times = []
+    for width in (27.3, 28.1, 29.7):
+        proc.width_deg = width
+        start = time.perf_counter()
+        proc.design(SAMPLE_RATE)
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times), 1e3 * scratch
 
-    with tempfile.TemporaryDirectory() as folder:
-        source = os.path.join(folder, "long.wav")
-        n = int(minutes * 60 * SAMPLE_RATE)
-        with soundfile.SoundFile(source, "w", int(SAMPLE_RATE), 2, subtype="PCM_16") as handle:
-            rng = np.random.default_rng(1)
-            block = 48000 * 10
-            for start in range(0, n, block):
-                handle.write((rng.standard_normal((min(block, n - start), 2)) * 0.1).astype(np.float32))
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        stream_file(SpatialProcessor("studio-speaker"), source, os.path.join(folder, "out.wav"), progress=False)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return before, after
+
+def bench(name: str, x: np.ndarray, seconds: float) -> dict:
+    proc = SpatialProcessor(name)
+    proc(x[:, :4800], SAMPLE_RATE)  # design once (cached), outside the timing
+    filterset = proc.filterset
+    offline = best_time_s(lambda: proc(x, SAMPLE_RATE), repeats=3)
+    tiny = x * np.float32(1e-36)
+    denormal = best_time_s(lambda: proc(tiny, SAMPLE_RATE), repeats=3)
+
+    def stream():
+        proc.reset()
+        for start in range(0, x.shape[1] - 127, 128):
+            proc(x[:, start:start + 128], SAMPLE_RATE, reset=False)
+
+    streaming = best_time_s(stream, repeats=2)
+    extractor = CentreExtractor(filterset.upmix_band_edges_hz, SAMPLE_RATE,
+                                time_constant_ms=filterset.upmix_time_constant_ms,
+                                strength=filterset.centre_extraction)
+    upmixed = extractor.process(x)
+    fir = np.ascontiguousarray(filterset.fir, dtype=np.float32)
+    reference = best_time_s(lambda: scipy_overlap_save(fir, upmixed), repeats=3)
+    two = SpatialProcessor(name, num_threads=2)
+    same = np.array_equal(two(x, SAMPLE_RATE), proc(x, SAMPLE_RATE))
+    threaded = best_time_s(lambda: two(x, SAMPLE_RATE), repeats=3)
+    width_ms, scratch_ms = redesign_ms(name)
+    return dict(name=name, drivers=filterset.num_drivers, offline=seconds / offline,
+                stream=seconds / streaming, scipy=seconds / reference, ratio=reference / offline,
+                denormal=denormal / offline, threads=offline / threaded, same=same,
+                width_ms=width_ms, scratch_ms=scratch_ms, latency=proc.latency_samples)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="seconds of audio per preset")
-    parser.add_argument("--memory-minutes", type=float, default=0.0, help="also stream a file this long (minutes)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of audio per preset")
+    parser.add_argument("--presets", nargs="+", default=None, help="presets to run (default: all)")
     args = parser.parse_args(argv)
-    rows = bench(args.seconds)
-    print(f"SpatialProcessor at {SAMPLE_RATE:g} Hz, {args.seconds:g} s of stereo noise (× real time, one core)")
-    print(f"{'preset':16s} {'drivers':>7s} {'offline 4096':>13s} {'stream 128':>11s} {'scipy':>8s} "
-          f"{'offline/scipy':>14s} {'offline P=1024':>15s}")
-    for name, drivers, offline, streaming, reference, ratio, offline_large in rows:
-        print(f"{name:16s} {drivers:7d} {offline:13.0f} {streaming:11.0f} {reference:8.0f} {ratio:14.2f} "
-              f"{offline_large:15.0f}")
-    if args.memory_minutes > 0:
-        before, after = peak_memory_streaming(args.memory_minutes)
-        print(f"peak RSS streaming {args.memory_minutes:g} min through studio-speaker: {after:.0f} MB "
-              f"(before the render: {before:.0f} MB)")
+    scipy.fft.set_workers(1)
+    x = (np.random.default_rng(0).standard_normal((2, int(args.seconds * SAMPLE_RATE))) * 0.1).astype(np.float32)
+    print(f"# SpatialProcessor at {SAMPLE_RATE:g} Hz, {args.seconds:g} s of stereo noise, × real time "
+          "(one thread unless stated)")
+    print("| preset | drivers | latency | offline | stream 128 | scipy OLS 16384 | offline / scipy "
+          "| denormal / noise | 2 threads | redesign (width) ms | from scratch ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in args.presets or presets.list():
+        r = bench(name, x, args.seconds)
+        print(f"| {r['name']} | {r['drivers']} | {r['latency']} | {r['offline']:.0f} | {r['stream']:.0f} "
+              f"| {r['scipy']:.0f} | {r['ratio']:.2f} | {r['denormal']:.2f} "
+              f"| {r['threads']:.2f}×{'' if r['same'] else ' (NOT bit-identical)'} "
+              f"| {r['width_ms']:.0f} | {r['scratch_ms']:.0f} |", flush=True)
     return 0
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from soundstage._errors import AudioFormatError, ParameterError
-from soundstage._kernels.convolver import PartitionedConvolver, _FFTPlan
+from soundstage._kernels.convolver import PartitionedConvolver, _FFTPlan, flush_to_zero_state
 
 
 def mimo_reference(x, h):
@@ -61,6 +61,25 @@ def test_all_zero_output_is_exactly_zero():
     x = np.random.default_rng(1).standard_normal((2, 1000)).astype(np.float32)
     y = PartitionedConvolver(h, partition_size=32).process(x)
     assert np.all(y[1] == 0.0)
+
+
+def test_subnormal_input_is_silence_and_the_caller_keeps_ieee_arithmetic():
+    """Denormals-are-zero inside the call: a subnormal input (1e-39, -780 dBFS) through a
+    gain of 1e12 would give 1e-27 at the output; flushed on entry it gives exact zeros.
+    Afterwards the thread's own float arithmetic still produces subnormals (state restored)."""
+    supported, _ = flush_to_zero_state()
+    if not supported:
+        pytest.skip("no flush-to-zero control on this CPU architecture")
+    h = np.zeros((1, 1, 64), np.float32)
+    h[0, 0, 5] = 1e12
+    x = np.full((1, 300), 1e-39, np.float32)
+    assert x[0, 0] != 0.0 and abs(x[0, 0]) < np.finfo(np.float32).tiny
+    conv = PartitionedConvolver(h, partition_size=32)
+    assert np.array_equal(conv.process(x), np.zeros((1, 300), np.float32))
+    normal = np.full((1, 300), 1e-20, np.float32)  # normal input: 1e-8 out, not flushed
+    assert np.allclose(PartitionedConvolver(h, partition_size=32).process(normal)[0, 37:], 1e-8, rtol=1e-5)
+    assert flush_to_zero_state() == (True, False)
+    assert np.float32(1e-38) * np.float32(0.5) != 0.0
 
 
 def chunked(conv, x, sizes):

@@ -13,6 +13,7 @@ MODULES = {
     "lagrange_taps": "delay",
     "GainMatrix": "mix_matrix",
     "mix_into": "mix_matrix",
+    "TapMatrix": "tap_matrix",
     "CentreExtractor": "upmix",
 }
 

@@ -12,6 +12,7 @@ Kernels take float32 only; the processor layer converts. Argument errors raise
 ``PartitionedConvolver``  MIMO FIR by uniformly partitioned FFT convolution, latency P
 ``DelayLine``          per-channel integer / Lagrange-fractional delays
 ``GainMatrix``         static mixing matrix (``mix_into`` is its bare function)
+``TapMatrix``          MIMO FIR of single taps (gains and integer delays), time domain
 ``CentreExtractor``    adaptive stereo → L', R', C projection upmix, latency 0
 =====================  ===========================================================
 
@@ -22,6 +23,7 @@ from .biquad import BiquadCascade
 from .convolver import PartitionedConvolver
 from .delay import DelayLine, lagrange_taps
 from .mix_matrix import GainMatrix, mix_into
+from .tap_matrix import TapMatrix
 from .upmix import CentreExtractor
 
 __all__ = [
@@ -31,5 +33,6 @@ __all__ = [
     "lagrange_taps",
     "GainMatrix",
     "mix_into",
+    "TapMatrix",
     "CentreExtractor",
 ]

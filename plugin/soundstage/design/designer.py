@@ -24,6 +24,7 @@ import numpy as np
 from .._errors import DesignError, ParameterError
 from ..acoustics.frame import SPEED_OF_SOUND_M_S
 from ..acoustics.geometry import Enclosure, Listener
+from . import plant_cache
 from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
@@ -157,7 +158,8 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         for d in enclosure.drivers
     ])
     crossover = crossover_full[:, designed]
-    plant = _plant(enclosure, listener, f, head)
+    plant_key = (enclosure, head_spec, num_taps, sample_rate)  # + listener: what the plant depends on
+    plant = plant_cache.cached((*plant_key, listener), lambda: _plant(enclosure, listener, f, head))
 
     virtual_distance = _virtual_distance_m(enclosure, listener)
     virtual_relative = relative_hrtf(head, parameters.width_deg, f, virtual_distance)
@@ -169,10 +171,9 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         )
     region = ()
     if cancel and parameters.null_region_m > 0 and n_drivers > 2:
-        region = tuple(
-            _plant(enclosure, listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m), f, head)
-            for s in (-1.0, 1.0)
-        )
+        moved = [listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m)
+                 for s in (-1.0, 1.0)]
+        region = tuple(plant_cache.cached((*plant_key, m), lambda m=m: _plant(enclosure, m, f, head)) for m in moved)
     region_weights = (0.5,) * len(region)
     if cancel and parameters.robust_heads:  # design over an ensemble of heads (see .robust)
         from .robust import ensemble_plants, ensemble_row_weight

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -311,15 +312,39 @@ class StreamingProcessor(abc.ABC):
         ]
         return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
 
+    def _render_chunks(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """``process_block`` of each chunk of a one-shot render, in order. A subclass may
+        override it to work ahead (e.g. on two threads) as long as the output is the same."""
+        return map(self.process_block, chunks)
+
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         self._stream = None
         self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
         self._reset_state()
         latency = self.latency_samples
-        out = self._run(block, buffer_size)
-        if latency:
-            zeros = np.zeros((block.shape[0], latency), dtype=np.float32)
-            out = np.concatenate([out, self._run(zeros, buffer_size)], axis=1)[:, latency:]
+        n = block.shape[1]
+        out = np.empty((self.output_channels(block.shape[0]), n), dtype=np.float32)
+
+        def chunks():
+            """The raw stream: the input, then ``latency`` zeros, in buffer_size pieces."""
+            for start in range(0, n + latency, buffer_size):
+                stop = min(start + buffer_size, n + latency)
+                if stop <= n:
+                    yield np.ascontiguousarray(block[:, start:stop])
+                else:
+                    chunk = np.zeros((block.shape[0], stop - start), dtype=np.float32)
+                    if start < n:
+                        chunk[:, : n - start] = block[:, start:n]
+                    yield chunk
+
+        # Raw output sample j is output sample j - latency; written in place, no concatenation.
+        start = 0
+        for raw in self._render_chunks(chunks()):
+            stop = start + raw.shape[1]
+            skip = max(latency - start, 0)
+            if skip < stop - start:
+                out[:, start + skip - latency : stop - latency] = raw[:, skip:]
+            start = stop
         return out
 
     def _stream_step(

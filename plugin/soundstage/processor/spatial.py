@@ -27,6 +27,8 @@ from .. import presets as _presets
 from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
+from .fir_plan import stereo_taps
+from .offline_threads import SplitConvolver, balanced_split, render_pipelined
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
@@ -68,6 +70,10 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         Partition of the FIR-matrix convolution (power of two, 64–8192 samples); it is part of the
         latency. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low latency). Offline
         renders run about 1.5× (512) to 1.9× (1024) faster with larger partitions.
+    num_threads : int, optional
+        1 (default) or 2: one-shot renders (``reset=True``) run the upmix and the FIR matrix as a
+        two-thread pipeline (:mod:`soundstage.processor.offline_threads`); the output is bitwise
+        the same as with one thread. Streaming calls always run on the calling thread.
     **parameters
         Initial values of the parameter properties (``width_deg=20`` ...) and ``bypass``.
 
@@ -83,7 +89,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
 
     def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
                  listener: Listener | None = None, design: DesignParameters | None = None,
-                 partition_size: int | None = None, **parameters):
+                 partition_size: int | None = None, num_threads: int = 1, **parameters):
         super().__init__()
         if isinstance(preset, Enclosure):
             self._preset = None
@@ -104,6 +110,10 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
                                            or partition_size & (partition_size - 1)):
             raise ParameterError(f"partition_size must be a power of two from 64 to 8192 samples, got {partition_size!r}")
         self._partition_size = None if partition_size is None else int(partition_size)
+        if not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads not in (1, 2):
+            raise ParameterError(f"num_threads must be 1 or 2, got {num_threads!r}")
+        self._num_threads = int(num_threads)
+        self._pool = None
         self._filters: FilterSet | None = None
         self._queue = DesignQueue(_design_in_background)
         self._fade_left = 0  # output samples of the running crossfade still to play
@@ -111,6 +121,8 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         self._kernels_for: tuple | None = None
         self._extractor = None
         self._convolver = None
+        self._taps = None  # TapMatrix when the FIR matrix is pure gains/delays (fir_plan)
+        self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
         if "output" in parameters:
@@ -225,8 +237,20 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
 
     def _build_kernels(self, filters: FilterSet) -> None:
         from .._kernels.convolver import PartitionedConvolver
+        from .._kernels.tap_matrix import TapMatrix
         from .._kernels.upmix import CentreExtractor
 
+        partition = self._partition_size or _partition_for(filters.sample_rate)
+        taps = stereo_taps(filters.fir, filters.centre_extraction)
+        if taps is not None:
+            # Pure gains and delays with a cancelling centre (e.g. the ±30° pair): no upmix, no
+            # FFT; the taps keep the convolver's latency so alignment does not depend on the plan.
+            self._taps = TapMatrix(taps.inputs, taps.outputs, np.asarray(taps.delays, dtype=np.intp) + partition,
+                                   taps.gains, num_inputs=2, num_outputs=filters.num_drivers)
+            self._kernel_latency = partition
+            self._kernels_for = None
+            return
+        self._taps = None
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
                filters.upmix_time_constant_ms, self._partition_size)
         self._fade_left = 0
@@ -235,8 +259,12 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
                                               time_constant_ms=filters.upmix_time_constant_ms,
                                               strength=filters.centre_extraction)
-            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir),
-                                                   partition_size=self._partition_size or _partition_for(filters.sample_rate))
+            if self._num_threads == 2:
+                self._convolver = SplitConvolver(filters.fir, balanced_split(filters.fir, partition),
+                                                 partition_size=partition)
+            else:
+                self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
+            self._kernel_latency = self._convolver.latency_samples
             self._kernels_for = key
         else:
             self._convolver.set_filters(np.ascontiguousarray(filters.fir), 0)
@@ -245,9 +273,9 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
     @property
     def latency_samples(self) -> int:
         """Samples by which the output lags the input while streaming (0 before the first call)."""
-        if self._filters is None or self._convolver is None:
+        if self._filters is None or self._kernel_latency is None:
             return 0
-        return int(self._convolver.latency_samples + self._filters.latency_samples)
+        return int(self._kernel_latency + self._filters.latency_samples)
 
     def _restore_parameters_of(self, filters: FilterSet | None) -> None:
         if filters is not None:
@@ -274,7 +302,8 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             return
         if old is not None and new.sample_rate != old.sample_rate:
             return  # designed for a sample rate no longer in use
-        if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
+        if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
+                and self._taps is None and stereo_taps(new.fir, new.centre_extraction) is None):
             crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             if new.centre_extraction != old.centre_extraction:
@@ -316,6 +345,8 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         n = block.shape[1]
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
+        if self._taps is not None:
+            return self._taps.process(block)
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
@@ -334,13 +365,24 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             self._fade_left -= n
         return out
 
+    def _render_chunks(self, chunks):
+        if self._num_threads == 1 or self._taps is not None:
+            return super()._render_chunks(chunks)
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
+        stereo = (np.repeat(chunk, 2, axis=0) if chunk.shape[0] == 1 else chunk for chunk in chunks)
+        # A one-shot render keeps the design it started with (a change is adopted next call).
+        return render_pipelined(self._extractor, self._convolver, stereo, self._pool)
+
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
                                           or not self._is_current(self._filters, self._filters.sample_rate)):
             # A reset is off the real-time path: take the newest design without a crossfade.
             self._take_newest_design(self._filters.sample_rate)
             self._build_kernels(self._filters)
-        if self._extractor is not None:
+        if self._taps is not None:
+            self._taps.reset()
+        elif self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()
             self._fade_left = 0
