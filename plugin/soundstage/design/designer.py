@@ -8,7 +8,9 @@ the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 3. the side paths: crosstalk cancellation / null-steering to the target curve under G_max,
    in RTF form (:mod:`.crosstalk`);
 4. the centre path: midrange beam with nulls (:mod:`.beamformer`) and the centre gain;
-5. every path gets the same modelling delay (so a centred impulse arrives coherently), then the
+5. the worst case of each driver over every input combination is capped at G_max
+   (:mod:`.headroom`), by blending paths toward their plain feeds;
+6. every path gets the same modelling delay (so a centred impulse arrives coherently), then the
    weights are inverse-transformed, truncated to the FIR length with a half-Hann fade-out, and
    stored as one (3 × n_drivers) FIR matrix.
 
@@ -28,6 +30,7 @@ from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
 from .filterset import FilterSet
+from .headroom import cap_worst_case_gain, worst_case_gain
 from .parameters import DesignParameters
 from .virtualizer import fit_shelf, relative_hrtf
 
@@ -49,6 +52,12 @@ _LOBE_EDGES_DEG = (45.0, -45.0)
 _MAX_DESIGN_HZ = 20000.0
 #: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
 _GAIN_MARGIN_DB = 0.25
+#: Each side path alone is designed (and its null region regularised) this far below G_max:
+#: two side inputs at full scale in anti-phase add up to about twice one path's gain, and the
+#: worst case over input combinations (:mod:`.headroom`) is what G_max caps.
+_PATH_SHARE_DB = 4.0
+#: Redesigns of the gain cap allowed to absorb the FIR realisation's overshoot.
+_CAP_ATTEMPTS = 4
 
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
@@ -174,7 +183,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             for s in (-1.0, 1.0)
         )
     sides = design_cancellation(
-        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _GAIN_MARGIN_DB, f,
+        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _PATH_SHARE_DB, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
         region_plants=region, cancel=cancel,
     )
@@ -194,17 +203,33 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
-
-    # Above _MAX_DESIGN_HZ every path is its plain feed through the crossovers.
+    # The cap holds for every input combination, not for each path alone (:mod:`.headroom`); the
+    # realised (truncated) FIR can overshoot the designed weights a little, so the cap is
+    # tightened by the overshoot and the blend redone until the realised filters hold it.
+    upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
+    output_gain = 10 ** (parameters.output_gain_db / 20)
     plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
-    weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
-    weights[..., designed] = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
-    weights = weights * 10 ** (parameters.output_gain_db / 20)
-    if not np.all(np.isfinite(weights)):
-        raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
-    fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)
-    spectrum = np.abs(np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1))
-    headroom = 20 * np.log10(np.maximum(spectrum.max(axis=(0, 2)), 1e-12))
+    margin_db = _GAIN_MARGIN_DB
+    for _ in range(_CAP_ATTEMPTS):
+        side_weights, rho, capped_centre = cap_worst_case_gain(
+            sides.weights, plain, sides.rho, centre, centre_gain * crossover * plain_centre[:, None], crossover,
+            parameters.max_gain_db - margin_db, upmix=upmix_on)
+        # Above _MAX_DESIGN_HZ every path is its plain feed through the crossovers.
+        weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
+        weights[..., designed] = np.concatenate([side_weights, capped_centre[:, None, :]], axis=1)  # (N, 3, F)
+        weights = weights * output_gain
+        if not np.all(np.isfinite(weights)):
+            raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
+        fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)
+        spectrum = np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1)  # (3, N, F)
+        worst = worst_case_gain(np.transpose(spectrum, (1, 0, 2)) / output_gain, upmix=upmix_on)
+        peak_db = 20 * np.log10(np.maximum(worst.max(axis=1), 1e-12))
+        overshoot_db = float(np.max(peak_db)) - parameters.max_gain_db
+        # A plain feed above the cap (e.g. a driver shared by every input) is not the filters' doing.
+        if overshoot_db <= 0 or margin_db > parameters.max_gain_db:
+            break
+        margin_db += overshoot_db + 0.05
+    headroom = peak_db + parameters.output_gain_db
 
     nyquist_edges = tuple(e for e in _UPMIX_EDGES[parameters.upmix_bands] if e < 0.45 * sample_rate)
     extraction = 0.0 if "upmix" in bypass else parameters.centre_extraction
@@ -225,8 +250,9 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         parameters=parameters,
         diagnostics={
             "frequencies_hz": f,
-            "rho": sides.rho,
-            "reachable": sides.reachable,
+            "rho": rho,
+            # a target the worst-case gain cap blended away is not reached
+            "reachable": sides.reachable & (rho <= sides.rho + 1e-6),
             "natural_separation_db": sides.natural_separation_db,
             "virtual_relative": virtual_relative,
             "virtual_distance_m": virtual_distance,
