@@ -59,7 +59,7 @@ def test_headroom_is_the_worst_case_over_input_combinations():
         y = w[:, 0] * left + w[:, 1] * right + k * centre
         best = np.maximum(best, np.abs(y).max(axis=-1))
     reached = 20 * np.log10(best)
-    assert np.all(reached <= filters.headroom_db + 0.01)
+    assert np.all(reached <= filters.headroom_db + 0.05)  # two frequency grids sample the peak
     assert np.all(reached >= filters.headroom_db - 0.5)
     assert filters.headroom_db.max() <= proc.max_gain_db
 

@@ -10,7 +10,8 @@ the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 4. the centre path: midrange beam with nulls (:mod:`.beamformer`) and the centre gain;
 5. the worst case of each driver over every input combination is capped at G_max
    (:mod:`.headroom`), by blending paths toward their plain feeds;
-6. every path gets the same modelling delay (so a centred impulse arrives coherently), then the
+6. every path gets the same modelling delay (so a centred impulse arrives coherently), long
+   enough that the realised cancellation is the designed one (:mod:`.realise`), then the
    weights are inverse-transformed, truncated to the FIR length with a half-Hann fade-out, and
    stored as one (3 × n_drivers) FIR matrix.
 
@@ -30,7 +31,7 @@ from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
 from .filterset import FilterSet
-from .headroom import cap_worst_case_gain, worst_case_gain
+from .realise import GAIN_MARGIN_DB, realise_filters
 from .parameters import DesignParameters
 from .virtualizer import fit_shelf, relative_hrtf
 
@@ -50,15 +51,10 @@ _LOBE_EDGES_DEG = (45.0, -45.0)
 #: Filters are designed from the acoustic model up to here; above it (inaudible, and where the
 #: head models are costly) every path is its plain feed.
 _MAX_DESIGN_HZ = 20000.0
-#: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
-_GAIN_MARGIN_DB = 0.25
 #: Each side path alone is designed (and its null region regularised) this far below G_max:
 #: two side inputs at full scale in anti-phase add up to about twice one path's gain, and the
 #: worst case over input combinations (:mod:`.headroom`) is what G_max caps.
 _PATH_SHARE_DB = 4.0
-#: Redesigns of the gain cap allowed to absorb the FIR realisation's overshoot.
-_CAP_ATTEMPTS = 4
-
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
     """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 2× the next power of two;
@@ -87,23 +83,6 @@ def _plant(enclosure, listener, frequencies_hz, head) -> np.ndarray:
     r0 = float(np.linalg.norm(listener.enclosure_position_m - listener.head_position_m))
     c = getattr(head, "speed_of_sound_m_s", SPEED_OF_SOUND_M_S)
     return h * r0 * np.exp(2j * np.pi * frequencies_hz * r0 / c)[None, None, :]
-
-
-def _realise_fir(weights: np.ndarray, frequencies_hz: np.ndarray, sample_rate: float,
-                 num_taps: int, delay_samples: int) -> tuple[np.ndarray, float]:
-    """Weights (N, 3, F) on the design grid → FIR (3, N, num_taps) and the truncation error (dB)."""
-    n_fft = 2 * (frequencies_hz.size - 1)
-    f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    spectrum = weights * np.exp(-2j * np.pi * f * delay_samples / sample_rate)[None, None, :]
-    spectrum[..., -1] = spectrum[..., -1].real
-    impulse = np.fft.irfft(spectrum, n=n_fft, axis=-1)
-    kept = impulse[..., :num_taps].copy()
-    total = np.sum(impulse**2)
-    lost = total - np.sum(kept**2)
-    fade = max(8, num_taps // 10)
-    kept[..., num_taps - fade:] *= 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fade))
-    error_db = 10 * np.log10(max(lost, 1e-30) / max(total, 1e-30))
-    return np.ascontiguousarray(np.transpose(kept, (1, 0, 2))), float(error_db)
 
 
 def design_filterset(enclosure: Enclosure, listener: Listener, parameters: DesignParameters | None = None,
@@ -198,38 +177,26 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         centre = design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
                                     parameters.beam_band_hz, parameters.beam_max_effort_db,
                                     lobe_far_field=directions[1 + len(nulls):],
-                                    max_gain_db=parameters.max_gain_db - _GAIN_MARGIN_DB)
+                                    max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
-    # The cap holds for every input combination, not for each path alone (:mod:`.headroom`); the
-    # realised (truncated) FIR can overshoot the designed weights a little, so the cap is
-    # tightened by the overshoot and the blend redone until the realised filters hold it.
+    # The cap holds for every input combination, not for each path alone (:mod:`.headroom`), on
+    # the realised FIR; the modelling delay grows until the realised cancellation is the
+    # designed one (:mod:`.realise`).
     upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
-    output_gain = 10 ** (parameters.output_gain_db / 20)
     plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
-    margin_db = _GAIN_MARGIN_DB
-    for _ in range(_CAP_ATTEMPTS):
-        side_weights, rho, capped_centre = cap_worst_case_gain(
-            sides.weights, plain, sides.rho, centre, centre_gain * crossover * plain_centre[:, None], crossover,
-            parameters.max_gain_db - margin_db, upmix=upmix_on)
-        # Above _MAX_DESIGN_HZ every path is its plain feed through the crossovers.
-        weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
-        weights[..., designed] = np.concatenate([side_weights, capped_centre[:, None, :]], axis=1)  # (N, 3, F)
-        weights = weights * output_gain
-        if not np.all(np.isfinite(weights)):
-            raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
-        fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)
-        spectrum = np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1)  # (3, N, F)
-        worst = worst_case_gain(np.transpose(spectrum, (1, 0, 2)) / output_gain, upmix=upmix_on)
-        peak_db = 20 * np.log10(np.maximum(worst.max(axis=1), 1e-12))
-        overshoot_db = float(np.max(peak_db)) - parameters.max_gain_db
-        # A plain feed above the cap (e.g. a driver shared by every input) is not the filters' doing.
-        if overshoot_db <= 0 or margin_db > parameters.max_gain_db:
-            break
-        margin_db += overshoot_db + 0.05
-    headroom = peak_db + parameters.output_gain_db
+    realised = realise_filters(
+        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None],
+        crossover=crossover, crossover_full=crossover_full, plain_paths=plain_paths, designed_mask=designed,
+        frequencies_hz=f_full, plant=plant, target_db=parameters.effective_target.at(f),
+        max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
+        sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,
+        adapt_delay=parameters.adapt_modelling_delay)
+    if not np.all(np.isfinite(realised.weights)):
+        raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
+    fir, weights, rho = realised.fir, realised.weights, realised.rho
 
     nyquist_edges = tuple(e for e in _UPMIX_EDGES[parameters.upmix_bands] if e < 0.45 * sample_rate)
     extraction = 0.0 if "upmix" in bypass else parameters.centre_extraction
@@ -238,11 +205,11 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         sample_rate=sample_rate,
         driver_names=enclosure.driver_names,
         fir=fir,
-        latency_samples=delay,
+        latency_samples=realised.delay_samples,
         upmix_band_edges_hz=nyquist_edges,
         upmix_time_constant_ms=parameters.upmix_time_constant_ms,
         centre_extraction=extraction,
-        headroom_db=headroom,
+        headroom_db=realised.peak_gain_db,
         design_frequencies_hz=f_full,
         design_weights=weights,
         enclosure=enclosure,
@@ -257,7 +224,8 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             "virtual_relative": virtual_relative,
             "virtual_distance_m": virtual_distance,
             "virtualizer_fit": shelf,
-            "truncation_error_db": truncation_db,
+            "truncation_error_db": realised.truncation_error_db,
+            "cancellation_shortfall_db": realised.cancellation_shortfall_db,
             "head": head,
         },
     )

@@ -115,6 +115,10 @@ class DesignParameters:
     modelling_delay_ms : float
         Delay given to every designed filter so that the non-causal part of the inverse fits
         (ms, 0.5 … filter_length_ms / 2); it is part of the processor's latency.
+    adapt_modelling_delay : bool
+        Lengthen the modelling delay (up to ``filter_length_ms / 2``) until the realised
+        cancellation is within 0.5 dB per 1/3 octave of the designed one; the latency this costs
+        is reported by the processor. False keeps ``modelling_delay_ms`` (lowest latency).
     head_model : str
         Head model used by the design: ``"sphere"``, ``"brown-duda"`` or a path to a SOFA file.
     crossover_order : int
@@ -139,6 +143,7 @@ class DesignParameters:
     null_region_m: float = 0.0
     filter_length_ms: float = 40.0
     modelling_delay_ms: float = 3.0
+    adapt_modelling_delay: bool = True
     head_model: str = "sphere"
     crossover_order: int = 4
     bypass: frozenset = frozenset()
