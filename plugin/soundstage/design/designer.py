@@ -21,17 +21,20 @@ Designs are cached per (enclosure, listener, parameters, sample rate).
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 
 from .._errors import DesignError, ParameterError
-from ..acoustics.frame import SPEED_OF_SOUND_M_S
 from ..acoustics.geometry import Enclosure, Listener
 from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
+from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .realise import GAIN_MARGIN_DB, realise_filters
+from .tonal_balance import point_source_reference
+from .voicing import voicing_gains
 from .parameters import DesignParameters
 from .virtualizer import fit_shelf, relative_hrtf
 
@@ -70,19 +73,6 @@ def _virtual_distance_m(enclosure: Enclosure, listener: Listener) -> float:
         return 2.0
     positions = listener.enclosure_position_m + enclosure.positions_m() - listener.head_position_m
     return float(np.mean(np.linalg.norm(positions, axis=1)))
-
-
-def _plant(enclosure, listener, frequencies_hz, head) -> np.ndarray:
-    """The plant with the bulk propagation to the enclosure centre removed, (2, N, F)."""
-    if enclosure.kind == "headphones":
-        eye = np.eye(2, dtype=complex)
-        return np.repeat(eye[:, :, None], frequencies_hz.size, axis=2)
-    from ..acoustics.plant import plant_response
-
-    h = plant_response(enclosure, listener, frequencies_hz, head=head)
-    r0 = float(np.linalg.norm(listener.enclosure_position_m - listener.head_position_m))
-    c = getattr(head, "speed_of_sound_m_s", SPEED_OF_SOUND_M_S)
-    return h * r0 * np.exp(2j * np.pi * frequencies_hz * r0 / c)[None, None, :]
 
 
 def design_filterset(enclosure: Enclosure, listener: Listener, parameters: DesignParameters | None = None,
@@ -182,18 +172,31 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
+    side_weights = sides.weights
+    gains = None
+    if parameters.voicing and parameters.passband_hz is not None and not is_headphones:
+        # Voicing: flat at the listener within the passband, re a point source (:mod:`.voicing`).
+
+        reference = point_source_reference(enclosure, listener, f, head)
+        gains = voicing_gains(plant, reference, np.concatenate([side_weights, centre[:, None, :]], axis=1),
+                              f, parameters.passband_hz)
+        side_weights = side_weights * gains[None, :2, :]
+        centre = centre * gains[None, 2, :]
+        sides = replace(sides, weights=side_weights)
     # The cap holds for every input combination, not for each path alone (:mod:`.headroom`), on
     # the realised FIR; the modelling delay grows until the realised cancellation is the
     # designed one (:mod:`.realise`).
     upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
     plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
     realised = realise_filters(
-        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None],
+        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None] * (1.0 if gains is None else gains[None, 2]),
         crossover=crossover, crossover_full=crossover_full, plain_paths=plain_paths, designed_mask=designed,
         frequencies_hz=f_full, plant=plant, target_db=parameters.effective_target.at(f),
         max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
         sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,
-        adapt_delay=parameters.adapt_modelling_delay)
+        adapt_delay=parameters.adapt_modelling_delay, voicing=gains,
+        revoice=None if gains is None else (
+            lambda w: voicing_gains(plant, reference, w, f, parameters.passband_hz)))
     if not np.all(np.isfinite(realised.weights)):
         raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
     fir, weights, rho = realised.fir, realised.weights, realised.rho

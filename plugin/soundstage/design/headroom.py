@@ -67,7 +67,7 @@ def _bisect(gain_of, cap: float, active: np.ndarray, iterations: int = 24) -> np
 
 def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarray,
                         centre: np.ndarray, centre_plain: np.ndarray, crossover: np.ndarray,
-                        max_gain_db: float, *, upmix: bool = True):
+                        max_gain_db: float, *, upmix: bool = True, voicing: np.ndarray | None = None):
     """Blend paths toward their plain feeds until every driver's worst case is within ``max_gain_db``.
 
     Parameters
@@ -84,6 +84,8 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     max_gain_db : float
     upmix : bool
         See :func:`worst_case_gain`.
+    voicing : np.ndarray [shape=(3, F)] or None
+        Voicing gains already in ``side``; the plain side feeds blended toward get them too.
 
     Returns
     -------
@@ -97,6 +99,8 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     plain = side_plain.astype(complex)[:, :, None]
 
     plain_paths = crossover[:, None, :] * plain
+    if voicing is not None:
+        plain_paths = plain_paths * voicing[None, :2, :]
 
     def sides(t):
         # (1 − t)·X(ρp + (1 − ρ)e) + t·Xp = X(ρ'p + (1 − ρ')e) with ρ' = ρ + t(1 − ρ)
@@ -113,4 +117,9 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     over = gain(sides(np.zeros(rho.shape[1]))[0], centre) > cap
     t = _bisect(lambda t: gain(sides(t)[0], centre_at(t)), cap, over)
     side_w, rho = sides(t)
-    return side_w, rho, centre_at(t)
+    capped_centre = centre_at(t)
+    # Where even the plain feeds exceed the cap (a voicing boost asked for more than the
+    # headroom allows), every path of that frequency is scaled down: the EQ gives way.
+    worst = gain(side_w, capped_centre)
+    scale = np.where(worst > cap, cap / np.maximum(worst, 1e-30), 1.0)
+    return side_w * scale[None, None, :], rho, capped_centre * scale[None, :]

@@ -26,7 +26,7 @@ __all__ = ["Realisation", "realise_fir", "cancellation_shortfall_db", "realise_f
 
 #: Largest shortfall of the realised cancellation re the design, per 1/3 octave, that the
 #: delay adaptation accepts (dB).
-CANCELLATION_TOLERANCE_DB = 0.5
+CANCELLATION_TOLERANCE_DB = 0.3
 #: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
 GAIN_MARGIN_DB = 0.25
 #: Redesigns of the gain cap allowed to absorb the FIR realisation's overshoot.
@@ -107,11 +107,14 @@ def cancellation_shortfall_db(plant, designed, realised, frequencies_hz, target_
 
 def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_full, plain_paths,
                     designed_mask, frequencies_hz, plant, target_db, max_gain_db, output_gain_db,
-                    upmix, sample_rate, num_taps, delay_samples, max_delay_samples, adapt_delay) -> Realisation:
+                    upmix, sample_rate, num_taps, delay_samples, max_delay_samples, adapt_delay,
+                    voicing=None, revoice=None) -> Realisation:
     """Cap the worst-case gain, choose the modelling delay and realise the FIR matrix.
 
     ``sides`` is the :class:`~.crosstalk.CancellationDesign`; ``plant`` the design plant on the
     modelled grid ``frequencies_hz[designed_mask]``; the rest as in :func:`design_filterset`.
+    ``revoice``, if given, maps the capped weights (N, 3, F') to voicing gains (3, F') that are
+    applied once more after the cap (blending toward the plain feed changes the tone a little).
     """
     f_full = frequencies_hz
     f = f_full[designed_mask]
@@ -123,7 +126,11 @@ def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_
         for _ in range(_CAP_ATTEMPTS):
             side_w, rho, capped_centre = cap_worst_case_gain(
                 sides.weights, plain, sides.rho, centre, centre_plain, crossover, max_gain_db - margin_db,
-                upmix=upmix)
+                upmix=upmix, voicing=voicing)
+            if revoice is not None:
+                again = revoice(np.concatenate([side_w, capped_centre[:, None, :]], axis=1))
+                side_w = side_w * again[None, :2, :]
+                capped_centre = capped_centre * again[None, 2, :]
             # Above the modelled band every path is its plain feed through the crossovers.
             weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
             weights[..., designed_mask] = np.concatenate([side_w, capped_centre[:, None, :]], axis=1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .crossover import driver_band_sos, sos_response
-from .designer import _plant
+from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .virtualizer import ShelfFit
 

@@ -91,6 +91,8 @@ SCHEMA = {
         "output_gain_db": _ranged("number", "output_gain_db", unit="dB"),
         "target_cancellation_db": _ranged("number", "target_cancellation_db", unit="dB"),
         "bypass": Key("strings", choices=STAGES),
+        "passband_hz": Key("vector", size=2, low=0.0, low_open=True, high=1e6, unit="Hz"),
+        "voicing": Key("bool"),
         "target": Key("table", table={
             "frequencies_hz": Key("numbers", required=True, low=0.0, low_open=True, high=1e6, unit="Hz"),
             "cancellation_db": Key("numbers", required=True, low=0.0, high=60.0, unit="dB"),
@@ -118,7 +120,7 @@ PARAM_PATHS = {
     "target_cancellation_db": "design.target_cancellation_db", "bypass": "design.bypass",
     "beam_band_hz": "design.beam.band_hz", "beam_max_effort_db": "design.beam.max_effort_db",
     "upmix_bands": "design.upmix.bands", "upmix_time_constant_ms": "design.upmix.time_constant_ms",
-    "centre_extraction": "design.upmix.centre_extraction",
+    "centre_extraction": "design.upmix.centre_extraction", "passband_hz": "design.passband_hz",
 }
 
 
