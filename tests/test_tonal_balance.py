@@ -76,3 +76,13 @@ def test_voicing_flattens_the_studio_speaker():
     _, on = _filters("studio-speaker")
     before, after = tonal_balance(off, band_hz=_band(preset)), tonal_balance(on, band_hz=_band(preset))
     assert before.left_rms_db > 2.5 and after.left_rms_db <= 1.0
+
+
+def test_design_report_states_the_tonal_balance():
+    from soundstage.design import design_report
+
+    preset, filters = _filters("soundbar")
+    report = design_report(filters, frequencies_hz=np.geomspace(200, 8000, 20))
+    direct = tonal_balance(filters, band_hz=_band(preset))
+    np.testing.assert_allclose(report.tonal_balance.left_db, direct.left_db)
+    assert report.tonal_balance.left_rms_db <= 1.0
