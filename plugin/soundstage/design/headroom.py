@@ -15,10 +15,10 @@ It covers anti-phase input (L = −R: |w_dL − w_dR|), mono with the upmix bypa
 drove the studio speaker's side mids 3.9 dB past an 18 dB cap). A pass-through device
 (``w_L = [1, 0]``, ``w_C = [1, 1]``) has G = 1.
 
-:func:`cap_worst_case_gain` enforces ``G_d(f) ≤ G_max`` by blending, per frequency, every path
-by the same fraction toward its plain feed (which keeps the ipsilateral ear response of the
-sides, RTF form, and the on-axis response of the centre beam); the fraction is found by
-bisection on the largest G_d.
+:func:`cap_worst_case_gain` enforces ``G_d(f) ≤ G_max`` by blending, per frequency, the side
+paths toward their plain feed (which keeps the ipsilateral ear response, RTF form) and, only
+where that is not enough, the centre beam toward its plain feed (which keeps its on-axis
+response); each blend is found by bisection on the largest G_d.
 """
 
 from __future__ import annotations
@@ -112,12 +112,14 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     def centre_at(t):
         return (1 - t)[None, :] * centre + t[None, :] * centre_plain
 
-    # One blend for every path: a centre beam at its own cap must not cost the sides all of
-    # their cancellation (nor the reverse); each gives up the same fraction of its design.
+    # The sides give way first (the centre beam's nulls are what keeps the centre's depth), and
+    # the centre only where the sides at their plain feed are not enough.
     over = gain(sides(np.zeros(rho.shape[1]))[0], centre) > cap
-    t = _bisect(lambda t: gain(sides(t)[0], centre_at(t)), cap, over)
+    t = _bisect(lambda t: gain(sides(t)[0], centre), cap, over)
     side_w, rho = sides(t)
-    capped_centre = centre_at(t)
+    still = gain(side_w, centre) > cap
+    u = _bisect(lambda u: gain(side_w, centre_at(u)), cap, still)
+    capped_centre = centre_at(u)
     # Where even the plain feeds exceed the cap (a voicing boost asked for more than the
     # headroom allows), every path of that frequency is scaled down: the EQ gives way.
     worst = gain(side_w, capped_centre)
