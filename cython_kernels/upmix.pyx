@@ -1,23 +1,41 @@
 # cython: language_level=3
-"""Adaptive stereo → L/R/Centre upmix by per-band projection of the mid onto the side signal.
+"""Adaptive stereo → L/R/Centre upmix: the coherent, centre-panned part of the mid, per band.
 
 M = (L + R)/2 and S = (L - R)/2 are split into bands by a complementary cascade (band 1 is a
 low-pass of the input, each next band a low-pass of what remains, the last band the remainder,
-so the bands add up to the input exactly). In band b the part of M_b correlated with S_b is
-what a panned (non-centre) source contributes; the centre estimate removes it:
+so the bands add up to the input exactly). Per band b, from one-pole averages P_ms = E[M_b S_b],
+P_ss = E[S_b²], P_mm = E[M_b²]:
 
-    γ_b = P_ms / (P_ss + 1e-4·P_mm + 1e-12),   Ĉ = strength · (M - Σ_b γ_b S_b),
-    L' = L - Ĉ,   R' = R - Ĉ
+1. Projection (the seed's defining property): the part of M_b correlated with S_b is what
+   panned (non-centre) sources contribute, γ_b = P_ms / (P_ss + 1e-4·P_mm + 1e-12), and the
+   residual M_b - γ_b S_b is the part of M_b minimally correlated with S_b. A single source
+   panned anywhere but the centre leaves no residual.
+2. Coherence (Avendano & Jot 2004; the common-part least-squares gain of Faller 2006): of that
+   residual only the part common to L and R is a centre. With P_lr = E[L_b R_b] = P_mm - P_ss,
+   P_ll, P_rr = P_mm + P_ss ± 2 P_ms, the centre's power is estimated as P_lr above a
+   coherence floor κ·sqrt(P_ll P_rr) (κ = 0.25: the spread of a correlation estimate over a
+   40 ms window), and the residual is weighted by the Wiener gain
 
-with P_ms = E[M_b S_b], P_ss = E[S_b²], P_mm = E[M_b²] one-pole averages. A single source
-panned anywhere but the centre gives M_b = a u_b, S_b = b u_b and Ĉ → 0; a centred source gives
-S = 0 and Ĉ = M; L' + Ĉ = L always, so the upmix is lossless when summed back. (Projection
-upmix: Faller, "Multiple-loudspeaker playback of stereo signals", JAES 54(11), 2006;
-Avendano & Jot, JAES 52(7/8), 2004.)
+       w_b = clip((P_lr - κ·sqrt(P_ll·P_rr)) / ((1 - κ)·P_res), 0, 1),
+       P_res = P_mm - γ_b P_ms  (the residual's power).
+
+   Uncorrelated hard-left/hard-right instruments (P_lr ≈ 0), decorrelated ambience and a
+   transient on one side over a steady source on the other (whose product with it averages to
+   zero) give w ≈ 0 and stay in L', R' with their own polarity; a centred source gives w = 1.
+
+    Ĉ = strength · Σ_b w_b (M_b - γ_b S_b),   L' = L - Ĉ,   R' = R - Ĉ
+
+so L' + Ĉ = L always: the upmix is lossless when summed back. Zero latency (the estimates used
+at sample n include sample n).
+
+References: C. Avendano, J.-M. Jot, "A frequency-domain approach to multichannel upmix",
+JAES 52(7/8), 2004; C. Faller, "Multiple-loudspeaker playback of stereo signals", JAES 54(11),
+2006; J. Merimaa, M. Goodwin, J.-M. Jot, "Correlation-based ambience extraction from stereo
+recordings", AES 123rd Convention, 2007.
 """
 
 cimport cython
-from libc.math cimport exp
+from libc.math cimport exp, fmax, fmin, sqrt
 
 import numpy as np
 import scipy.signal
@@ -32,16 +50,22 @@ __all__ = ["CentreExtractor"]
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef double COHERENCE_FLOOR = 0.25
+
+
 cdef void _upmix_block(
     const float[:, ::1] x, float[:, ::1] out, Py_ssize_t num_edges,
     const double[:, ::1] coef, double[:, ::1] filt, double[:, ::1] power,
-    double alpha, double strength,
+    double alpha, double strength, float[:, :, ::1] gains, bint record,
 ) noexcept nogil:
     """One block. ``coef`` (num_edges, 5): b0 b1 b2 a1 a2 of each band-edge low-pass;
     ``filt`` (num_edges, 4): TDF-II state z1, z2 for M then for S; ``power`` (num_bands, 3):
-    P_ms, P_ss, P_mm. Estimates used at sample n include sample n."""
+    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. With ``record``, ``gains``
+    (num_bands, 2, n) receives γ_b and w_b per sample."""
     cdef Py_ssize_t t, e, b
     cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma
+    cdef double p_lr, p_ll, p_rr, p_res, floor_, w
+    cdef double kappa = COHERENCE_FLOOR
     cdef Py_ssize_t n = x.shape[1]
     for t in range(n):
         left = x[0, t]
@@ -70,8 +94,19 @@ cdef void _upmix_block(
             power[b, 1] = flush_denormal(power[b, 1] + alpha * (bs * bs - power[b, 1]))
             power[b, 2] = flush_denormal(power[b, 2] + alpha * (bm * bm - power[b, 2]))
             gamma = power[b, 0] / (power[b, 1] + 1e-4 * power[b, 2] + 1e-12)
-            proj = proj + gamma * bs
-        c = strength * (m - proj)
+            # coherent share of the residual bm - γ bs (Wiener gain above a coherence floor)
+            p_lr = power[b, 2] - power[b, 1]
+            p_ll = power[b, 2] + power[b, 1] + 2.0 * power[b, 0]
+            p_rr = power[b, 2] + power[b, 1] - 2.0 * power[b, 0]
+            floor_ = kappa * sqrt(fmax(p_ll * p_rr, 0.0))
+            p_res = fmax(power[b, 2] - gamma * power[b, 0], 0.0)
+            w = (p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30)
+            w = fmin(fmax(w, 0.0), 1.0)
+            if record:
+                gains[b, 0, t] = <float>gamma
+                gains[b, 1, t] = <float>w
+            proj = proj + w * (bm - gamma * bs)
+        c = strength * proj
         out[0, t] = <float>(left - c)
         out[1, t] = <float>(right - c)
         out[2, t] = <float>c
@@ -106,6 +141,7 @@ cdef class CentreExtractor:
     cdef Py_ssize_t _num_edges
     cdef double _alpha, _strength, _sample_rate, _time_constant_ms
     cdef object _edges
+    cdef object _no_gains
 
     def __init__(self, band_edges_hz, double sample_rate, double time_constant_ms=40.0,
                  double strength=1.0):
@@ -134,11 +170,14 @@ cdef class CentreExtractor:
         self._coef = coef
         self._filt = np.zeros((max(self._num_edges, 1), 4))
         self._power = np.zeros((self._num_edges + 1, 3))
+        self._no_gains = np.zeros((1, 2, 1), np.float32)
 
-    def process_into(self, x, out) -> None:
+    def process_into(self, x, out, gains=None) -> None:
         """Upmix ``x`` (2, n) float32 L, R into ``out`` (3, n) float32 L', R', C.
 
-        ``out`` must be C-contiguous, writable and must not overlap ``x``.
+        ``out`` must be C-contiguous, writable and must not overlap ``x``. ``gains``, if given,
+        a C-contiguous float32 array (num_bands, 2, n), receives each band's projection γ_b
+        and centre gain w_b per sample (to apply the same time-varying upmix to stems).
         """
         check_audio(x, "x", 2)
         check_out(out, "out", 3, x.shape[1])
@@ -148,9 +187,19 @@ cdef class CentreExtractor:
             return
         cdef const float[:, ::1] xv = x
         cdef float[:, ::1] ov = out
+        cdef bint record = gains is not None
+        if record:
+            if not (isinstance(gains, np.ndarray) and gains.dtype == np.float32 and gains.flags.c_contiguous
+                    and gains.flags.writeable and gains.shape == (self._num_edges + 1, 2, x.shape[1])):
+                raise ParameterError(
+                    f"gains must be a writable C-contiguous float32 array of shape "
+                    f"{(self._num_edges + 1, 2, x.shape[1])}, got {getattr(gains, 'shape', type(gains))}")
+        else:
+            gains = self._no_gains
+        cdef float[:, :, ::1] gv = gains
         with nogil:
             _upmix_block(xv, ov, self._num_edges, self._coef, self._filt, self._power,
-                         self._alpha, self._strength)
+                         self._alpha, self._strength, gv, record)
 
     def process(self, x):
         """Upmix ``x`` (2, n) and return a new float32 (3, n) array: L', R', C."""

@@ -96,7 +96,7 @@ def test_studio_speaker_geometry():
         np.testing.assert_allclose(d.axis, normal, atol=1e-15)
     assert preset.listener.distance_m == 2.5
     p = preset.parameters
-    assert (p.max_gain_db, p.null_region_m, p.beam, p.beam_band_hz) == (18.0, 0.05, True, (600.0, 5000.0))
+    assert (p.max_gain_db, p.null_region_m, p.beam, p.beam_band_hz) == (22.0, 0.05, True, (600.0, 5000.0))
     assert p.target.at(100.0) == 0.0 and 8.0 <= p.target.at(300.0) <= 12.0
     assert np.all((p.target.at([1000, 2000, 4000, 6000]) >= 20) & (p.target.at([1000, 2000, 4000, 6000]) <= 30))
     assert p.target.at(16000.0) < p.target.at(6000.0)

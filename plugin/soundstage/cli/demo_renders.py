@@ -2,7 +2,8 @@
 
 For each built-in preset it writes the driver feeds (``<preset>.drivers.wav``, one channel per
 driver) and a headphone render through the listening simulation
-(``<preset>.headphones.wav``) next to the ±30° stereo reference (``reference.headphones.wav``).
+(``<preset>.headphones.wav``, matched to the input's BS.1770 loudness with a −1 dBTP
+guard, so they can be compared by ear) next to the ±30° stereo reference (``reference.headphones.wav``).
 ``summary.json`` and ``summary.md`` list, per preset, the drivers, the latency, the design time,
 the speed of the render (design excluded), the peak level of the feeds (written as 32-bit float
 WAV, so levels above 0 dBFS survive) and the filters' headroom need.
@@ -23,6 +24,7 @@ from .._atomic import publish, temporary_beside
 from ..monitor import BinauralProcessor, StereoReference, unprocessed
 from ..processor import SpatialProcessor
 from ..testing.mix import test_mix
+from .render_loudness import loudness_match_gain_db
 
 __all__ = ["run_demo", "write_wav_atomic"]
 
@@ -71,6 +73,9 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
             "drivers_file": f"{name}.drivers.wav",
         }
         headphones = BinauralProcessor(SpatialProcessor(name))(mix, sample_rate)
+        headphones_gain_db = loudness_match_gain_db(headphones, mix, sample_rate)
+        headphones = headphones * np.float32(10 ** (headphones_gain_db / 20))
+        row["headphones_gain_db"] = headphones_gain_db
         write_wav_atomic(output_dir / f"{name}.headphones.wav", headphones, sample_rate)
         row["headphones"] = f"{name}.headphones.wav"
         plain = BinauralProcessor(unprocessed(name))(mix, sample_rate)
@@ -78,6 +83,7 @@ def run_demo(output_dir: Path, *, seconds: float = 6.0, sample_rate: float = 480
         row["unprocessed_headphones"] = f"{name}.unprocessed.headphones.wav"
         rows.append(row)
     reference = StereoReference()(mix, sample_rate)
+    reference = reference * np.float32(10 ** (loudness_match_gain_db(reference, mix, sample_rate) / 20))
     write_wav_atomic(output_dir / "reference.headphones.wav", reference, sample_rate)
     summary = {"soundstage": __version__, "sample_rate": sample_rate, "seconds": seconds, "presets": rows}
     figures = _analyse(rows, output_dir, sample_rate) if analysis else {}

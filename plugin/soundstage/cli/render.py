@@ -41,6 +41,13 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
                         help="processor parameter, e.g. width_deg=20 or bypass=ctc,beam (repeatable)")
     parser.add_argument("--monitor", choices=["drivers", "headphones"], default="drivers",
                         help="'headphones': the listening simulation's ear signals instead of driver feeds")
+    parser.add_argument("--gain", type=_gain, default=None, metavar="auto|DB",
+                        help="gain of the output: 'auto' = the largest keeping every driver's true peak "
+                             "<= -1 dBTP (from the input's peak and the filters' worst-case gain); default "
+                             "auto for integer outputs (FLAC, 16/24-bit WAV/AIFF), 0 dB for float WAV; "
+                             "headphone renders default to the input's loudness (BS.1770)")
+    parser.add_argument("--bit-depth", type=int, choices=[16, 24, 32], default=None,
+                        help="output bit depth; 32 = float (WAV/AIFF only). Default: float WAV/AIFF, 24-bit FLAC")
     parser.add_argument("--buffer-size", type=int, default=8192, help="samples per processing step")
     add_overwrite_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -48,24 +55,60 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def run_render(args: argparse.Namespace) -> int:
-    """Run ``soundstage render`` with parsed ``args``; returns the exit code."""
-    from ..board import stream_file
-    from ..monitor import BinauralProcessor
-    from ..processor import SpatialProcessor
+def _gain(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--gain takes 'auto' or a number of dB, got {text!r}") from None
 
+
+def run_render(args: argparse.Namespace) -> int:
+    """Run ``soundstage render`` with parsed ``args``; returns the exit code. Ends with one line
+    on stderr: each output channel's peak (dBFS) and the gain applied."""
     from pathlib import Path
 
     from .._errors import ParameterError
+    from ..board import stream_file
+    from ..monitor import BinauralProcessor
+    from ..processor import SpatialProcessor
+    from .render_levels import PeakMeter, auto_gain_db, file_true_peak_dbtp, is_integer_output, peak_line
 
     if not Path(args.input).is_file():
         raise ParameterError(f"input file {args.input} does not exist or is not a file")
     checked_output_file(args.output, args.overwrite)
-    processor = SpatialProcessor(args.preset, **dict(args.param))
+    out_path = Path(args.output)
+    suffix = out_path.suffix.lower()
+    if args.bit_depth == 32 and suffix == ".flac":
+        raise ParameterError(f"--bit-depth 32 (float) is not available for FLAC ({args.output}); use 16 or 24")
+    integer = is_integer_output(suffix, args.bit_depth)
+    spatial = processor = SpatialProcessor(args.preset, **dict(args.param))
+    names = processor.driver_names
     if args.monitor == "headphones":
         processor = BinauralProcessor(processor)
-    stream_file(processor, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.overwrite,
-                progress=not args.quiet)
-    names = ", ".join(processor.driver_names)
-    print(f"wrote {args.output}: {processor.num_output_channels} channels ({names})", file=sys.stderr)
+        names = ("left_ear", "right_ear")
+        if args.gain is None or args.gain == "auto":
+            from .render_loudness import render_loudness_matched
+
+            gain_db, peaks = render_loudness_matched(processor, args, integer)
+            print(f"wrote {args.output}: 2 channels ({', '.join(names)})", file=sys.stderr)
+            print(peak_line(names, peaks, gain_db, "matched to the input's loudness"), file=sys.stderr)
+            return 0
+    if args.gain == "auto" or (args.gain is None and integer):
+        how = "auto: true peak <= -1 dBTP"
+        from pedalboard.io import AudioFile
+
+        if not Path(args.input).is_file():
+            raise ParameterError(f"input {args.input!r} does not exist or is not a file")
+        with AudioFile(str(args.input)) as reader:
+            sample_rate = reader.samplerate
+        gain_db = auto_gain_db(spatial.design(sample_rate).headroom_db, file_true_peak_dbtp(args.input))
+    else:
+        gain_db, how = (0.0 if args.gain is None else float(args.gain)), "fixed"
+    meter = PeakMeter(processor, gain_db, integer_output=integer, output=str(args.output))
+    stream_file(meter, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.overwrite,
+                progress=not args.quiet, bit_depth=args.bit_depth)
+    print(f"wrote {args.output}: {len(names)} channels ({', '.join(names)})", file=sys.stderr)
+    print(peak_line(names, meter.peaks_dbfs(), gain_db, how), file=sys.stderr)
     return 0

@@ -8,7 +8,10 @@ the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 3. the side paths: crosstalk cancellation / null-steering to the target curve under G_max,
    in RTF form (:mod:`.crosstalk`);
 4. the centre path: midrange beam with nulls (:mod:`.beamformer`) and the centre gain;
-5. every path gets the same modelling delay (so a centred impulse arrives coherently), then the
+5. the worst case of each driver over every input combination is capped at G_max
+   (:mod:`.headroom`), by blending paths toward their plain feeds;
+6. every path gets the same modelling delay (so a centred impulse arrives coherently), long
+   enough that the realised cancellation is the designed one (:mod:`.realise`), then the
    weights are inverse-transformed, truncated to the FIR length with a half-Hann fade-out, and
    stored as one (3 × n_drivers) FIR matrix.
 
@@ -18,17 +21,21 @@ Designs are cached per (enclosure, listener, parameters, sample rate).
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 
 from .._errors import DesignError, ParameterError
-from ..acoustics.frame import SPEED_OF_SOUND_M_S
 from ..acoustics.geometry import Enclosure, Listener
 from . import plant_cache
 from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
+from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
+from .realise import GAIN_MARGIN_DB, realise_filters
+from .tonal_balance import point_source_reference
+from .voicing import voicing_gains
 from .parameters import DesignParameters
 from .virtualizer import fit_shelf, relative_hrtf
 
@@ -48,9 +55,10 @@ _LOBE_EDGES_DEG = (45.0, -45.0)
 #: Filters are designed from the acoustic model up to here; above it (inaudible, and where the
 #: head models are costly) every path is its plain feed.
 _MAX_DESIGN_HZ = 20000.0
-#: The design keeps this far below G_max so that the realised FIR (truncated, faded) stays under it.
-_GAIN_MARGIN_DB = 0.25
-
+#: Each side path alone is designed (and its null region regularised) this far below G_max:
+#: two side inputs at full scale in anti-phase add up to about twice one path's gain, and the
+#: worst case over input combinations (:mod:`.headroom`) is what G_max caps.
+_PATH_SHARE_DB = 4.0
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
     """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 2× the next power of two;
@@ -66,36 +74,6 @@ def _virtual_distance_m(enclosure: Enclosure, listener: Listener) -> float:
         return 2.0
     positions = listener.enclosure_position_m + enclosure.positions_m() - listener.head_position_m
     return float(np.mean(np.linalg.norm(positions, axis=1)))
-
-
-def _plant(enclosure, listener, frequencies_hz, head) -> np.ndarray:
-    """The plant with the bulk propagation to the enclosure centre removed, (2, N, F)."""
-    if enclosure.kind == "headphones":
-        eye = np.eye(2, dtype=complex)
-        return np.repeat(eye[:, :, None], frequencies_hz.size, axis=2)
-    from ..acoustics.plant import plant_response
-
-    h = plant_response(enclosure, listener, frequencies_hz, head=head)
-    r0 = float(np.linalg.norm(listener.enclosure_position_m - listener.head_position_m))
-    c = getattr(head, "speed_of_sound_m_s", SPEED_OF_SOUND_M_S)
-    return h * r0 * np.exp(2j * np.pi * frequencies_hz * r0 / c)[None, None, :]
-
-
-def _realise_fir(weights: np.ndarray, frequencies_hz: np.ndarray, sample_rate: float,
-                 num_taps: int, delay_samples: int) -> tuple[np.ndarray, float]:
-    """Weights (N, 3, F) on the design grid → FIR (3, N, num_taps) and the truncation error (dB)."""
-    n_fft = 2 * (frequencies_hz.size - 1)
-    f = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    spectrum = weights * np.exp(-2j * np.pi * f * delay_samples / sample_rate)[None, None, :]
-    spectrum[..., -1] = spectrum[..., -1].real
-    impulse = np.fft.irfft(spectrum, n=n_fft, axis=-1)
-    kept = impulse[..., :num_taps].copy()
-    total = np.sum(impulse**2)
-    lost = total - np.sum(kept**2)
-    fade = max(8, num_taps // 10)
-    kept[..., num_taps - fade:] *= 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fade))
-    error_db = 10 * np.log10(max(lost, 1e-30) / max(total, 1e-30))
-    return np.ascontiguousarray(np.transpose(kept, (1, 0, 2))), float(error_db)
 
 
 def design_filterset(enclosure: Enclosure, listener: Listener, parameters: DesignParameters | None = None,
@@ -182,7 +160,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
                                    parameters.null_region_m if n_drivers > 2 else 0.0)
         region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
     sides = design_cancellation(
-        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _GAIN_MARGIN_DB, f,
+        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _PATH_SHARE_DB, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
         region_plants=region, region_weight=region_weights, cancel=cancel,
     )
@@ -197,22 +175,39 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         centre = design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
                                     parameters.beam_band_hz, parameters.beam_max_effort_db,
                                     lobe_far_field=directions[1 + len(nulls):],
-                                    max_gain_db=parameters.max_gain_db - _GAIN_MARGIN_DB)
+                                    max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
+    side_weights = sides.weights
+    gains = None
+    if parameters.voicing and parameters.passband_hz is not None and not is_headphones:
+        # Voicing: flat at the listener within the passband, re a point source (:mod:`.voicing`).
 
-    # Above _MAX_DESIGN_HZ every path is its plain feed through the crossovers.
+        reference = point_source_reference(enclosure, listener, f, head)
+        gains = voicing_gains(plant, reference, np.concatenate([side_weights, centre[:, None, :]], axis=1),
+                              f, parameters.passband_hz)
+        side_weights = side_weights * gains[None, :2, :]
+        centre = centre * gains[None, 2, :]
+        sides = replace(sides, weights=side_weights)
+    # The cap holds for every input combination, not for each path alone (:mod:`.headroom`), on
+    # the realised FIR; the modelling delay grows until the realised cancellation is the
+    # designed one (:mod:`.realise`).
+    upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
     plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
-    weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
-    weights[..., designed] = np.concatenate([sides.weights, centre[:, None, :]], axis=1)  # (N, 3, F)
-    weights = weights * 10 ** (parameters.output_gain_db / 20)
-    if not np.all(np.isfinite(weights)):
+    realised = realise_filters(
+        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None] * (1.0 if gains is None else gains[None, 2]),
+        crossover=crossover, crossover_full=crossover_full, plain_paths=plain_paths, designed_mask=designed,
+        frequencies_hz=f_full, plant=plant, target_db=parameters.effective_target.at(f),
+        max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
+        sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,
+        adapt_delay=parameters.adapt_modelling_delay, voicing=gains,
+        revoice=None if gains is None else (
+            lambda w: voicing_gains(plant, reference, w, f, parameters.passband_hz)))
+    if not np.all(np.isfinite(realised.weights)):
         raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
-    fir, truncation_db = _realise_fir(weights, f_full, sample_rate, num_taps, delay)
-    spectrum = np.abs(np.fft.rfft(fir.astype(float), n=4 * num_taps, axis=-1))
-    headroom = 20 * np.log10(np.maximum(spectrum.max(axis=(0, 2)), 1e-12))
+    fir, weights, rho = realised.fir, realised.weights, realised.rho
 
     nyquist_edges = tuple(e for e in _UPMIX_EDGES[parameters.upmix_bands] if e < 0.45 * sample_rate)
     extraction = 0.0 if "upmix" in bypass else parameters.centre_extraction
@@ -221,11 +216,11 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         sample_rate=sample_rate,
         driver_names=enclosure.driver_names,
         fir=fir,
-        latency_samples=delay,
+        latency_samples=realised.delay_samples,
         upmix_band_edges_hz=nyquist_edges,
         upmix_time_constant_ms=parameters.upmix_time_constant_ms,
         centre_extraction=extraction,
-        headroom_db=headroom,
+        headroom_db=realised.peak_gain_db,
         design_frequencies_hz=f_full,
         design_weights=weights,
         enclosure=enclosure,
@@ -233,13 +228,15 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         parameters=parameters,
         diagnostics={
             "frequencies_hz": f,
-            "rho": sides.rho,
-            "reachable": sides.reachable,
+            "rho": rho,
+            # a target the worst-case gain cap blended away is not reached
+            "reachable": sides.reachable & (rho <= sides.rho + 1e-6),
             "natural_separation_db": sides.natural_separation_db,
             "virtual_relative": virtual_relative,
             "virtual_distance_m": virtual_distance,
             "virtualizer_fit": shelf,
-            "truncation_error_db": truncation_db,
+            "truncation_error_db": realised.truncation_error_db,
+            "cancellation_shortfall_db": realised.cancellation_shortfall_db,
             "head": head,
         },
     )

@@ -40,7 +40,10 @@ class FilterSet:
     centre_extraction : float
         Strength of the centre extraction (0 when the upmix is bypassed).
     headroom_db : np.ndarray [shape=(n_drivers,)]
-        Peak gain of each driver's filters over frequency and inputs, dB (its headroom need).
+        Worst-case gain of each driver over frequency and every input combination, dB (its
+        headroom need): the peak over frequency of ``|w_L| + |w_R| + |w_C − w_L − w_R|`` on the
+        realised FIR (``|w_L| + |w_R|`` when the upmix is bypassed), see
+        :func:`soundstage.design.headroom.worst_case_gain`. Output gain included.
     design_frequencies_hz : np.ndarray [shape=(F,)]
         The frequency grid the filters were designed on.
     design_weights : np.ndarray [shape=(n_drivers, 3, F), complex]

@@ -118,6 +118,16 @@ class DesignParameters:
     modelling_delay_ms : float
         Delay given to every designed filter so that the non-causal part of the inverse fits
         (ms, 0.5 … filter_length_ms / 2); it is part of the processor's latency.
+    adapt_modelling_delay : bool
+        Lengthen the modelling delay (up to ``filter_length_ms / 2``) until the realised
+        cancellation is within 0.3 dB per 1/3 octave of the designed one; the latency this costs
+        is reported by the processor. False keeps ``modelling_delay_ms`` (lowest latency).
+    passband_hz : (float, float) or None
+        Band (Hz) in which the voicing EQ makes each input's response at the listener flat re a
+        point source at the enclosure (the preset's ``passband_hz``), and in which tonal balance is
+        reported.
+    voicing : bool
+        Apply the voicing EQ (needs ``passband_hz``).
     head_model : str
         Head model used by the design: ``"sphere"``, ``"brown-duda"`` or a path to a SOFA file.
     crossover_order : int
@@ -147,6 +157,9 @@ class DesignParameters:
     null_region_m: float = 0.0
     filter_length_ms: float = 40.0
     modelling_delay_ms: float = 3.0
+    adapt_modelling_delay: bool = True
+    passband_hz: tuple[float, float] | None = None
+    voicing: bool = False
     head_model: str = "sphere"
     crossover_order: int = 4
     bypass: frozenset = frozenset()
@@ -173,6 +186,11 @@ class DesignParameters:
         check("modelling_delay_ms", 0.5, self.filter_length_ms / 2)
         if self.target_cancellation_db is not None:
             check("target_cancellation_db")
+        if self.passband_hz is not None:
+            p_low, p_high = (float(b) for b in self.passband_hz)
+            if not (0 < p_low < p_high):
+                raise ParameterError(f"passband_hz must satisfy 0 < low < high, got {self.passband_hz!r}")
+            object.__setattr__(self, "passband_hz", (p_low, p_high))
         low, high = (float(b) for b in self.beam_band_hz)
         if not (0 < low < high):
             raise ParameterError(f"beam_band_hz must satisfy 0 < low < high, got {self.beam_band_hz!r}")

@@ -17,9 +17,12 @@ def upmix_reference(stereo: np.ndarray, band_edges_hz, sample_rate: float, time_
     """The adaptive centre extraction (:class:`soundstage._kernels.upmix.CentreExtractor`).
 
     M = (L+R)/2, S = (L−R)/2 are split into complementary bands (2nd-order Butterworth low-passes
-    in cascade, each band subtracted from the rest); per band γ = E[M S] / (E[S²] + 10⁻⁴E[M²])
-    with one-pole averages of time constant ``time_constant_ms``; Ĉ = strength·(M − Σ γ S);
-    L' = L − Ĉ, R' = R − Ĉ (Avendano & Jot, JAES 52(7/8), 2004; notes: projection upmix).
+    in cascade, each band subtracted from the rest); per band, with one-pole averages of time
+    constant ``time_constant_ms``, γ = E[M S] / (E[S²] + 10⁻⁴E[M²]) (projection) and the
+    coherent share w = clip((P_lr − κ√(P_ll P_rr)) / ((1 − κ) P_res), 0, 1), κ = 0.25, with
+    P_lr = P_mm − P_ss, P_ll/rr = P_mm + P_ss ± 2P_ms, P_res = P_mm − γ P_ms;
+    Ĉ = strength·Σ w (M_b − γ S_b); L' = L − Ĉ, R' = R − Ĉ (Avendano & Jot, JAES 52(7/8), 2004;
+    Faller, JAES 54(11), 2006).
 
     Returns
     -------
@@ -41,10 +44,16 @@ def upmix_reference(stereo: np.ndarray, band_edges_hz, sample_rate: float, time_
         bands.append((band_m, band_s))
         rest_m, rest_s = rest_m - band_m, rest_s - band_s
     bands.append((rest_m, rest_s))
+    kappa = 0.25
     for band_m, band_s in bands:
-        gamma = smooth(band_m * band_s) / (smooth(band_s * band_s) + 1e-4 * smooth(band_m * band_m) + 1e-12)
-        projection = projection + gamma * band_s
-    c = strength * (m - projection)
+        p_ms, p_ss, p_mm = smooth(band_m * band_s), smooth(band_s * band_s), smooth(band_m * band_m)
+        gamma = p_ms / (p_ss + 1e-4 * p_mm + 1e-12)
+        p_lr = p_mm - p_ss
+        floor = kappa * np.sqrt(np.maximum((p_mm + p_ss + 2 * p_ms) * (p_mm + p_ss - 2 * p_ms), 0.0))
+        p_res = np.maximum(p_mm - gamma * p_ms, 0.0)
+        w = np.clip((p_lr - floor) / ((1 - kappa) * p_res + 1e-30), 0.0, 1.0)
+        projection = projection + w * (band_m - gamma * band_s)
+    c = strength * projection
     return np.stack([x[0] - c, x[1] - c, c])
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .crossover import driver_band_sos, sos_response
-from .designer import _plant
+from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
+from .tonal_balance import TonalBalance, tonal_balance
 from .virtualizer import ShelfFit
 
 __all__ = ["DesignReport", "design_report", "report_frequencies"]
@@ -52,6 +53,10 @@ class DesignReport:
     virtualizer_fit : ShelfFit
     latency_samples : int
         The FilterSet's modelling delay (the processor adds its convolver's latency).
+    tonal_balance : TonalBalance or None
+        Hard-left and centred input per 1/3 octave re a flat point source at the enclosure, over
+        the preset's ``passband_hz`` (100 Hz–12 kHz at most), on the report's listener and head;
+        None for headphones.
     """
 
     frequencies_hz: np.ndarray
@@ -66,6 +71,7 @@ class DesignReport:
     beam_pattern_db: np.ndarray | None
     virtualizer_fit: ShelfFit
     latency_samples: int
+    tonal_balance: TonalBalance | None = None
 
     def band(self, values: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
         """``values[..., F]`` restricted to ``band_hz`` (inclusive)."""
@@ -153,4 +159,12 @@ def design_report(filterset: FilterSet, plant: np.ndarray | None = None, *,
         beam_pattern_db=pattern,
         virtualizer_fit=fit_shelf(filterset.diagnostics["virtual_relative"], filterset.diagnostics["frequencies_hz"]),
         latency_samples=filterset.latency_samples,
+        tonal_balance=_tonal_balance(filterset, listener, head),
     )
+
+
+def _tonal_balance(filterset, listener, head):
+    if filterset.enclosure.kind == "headphones":
+        return None
+    low, high = filterset.parameters.passband_hz or (100.0, 12000.0)
+    return tonal_balance(filterset, head=head, listener=listener, band_hz=(max(low, 100.0), min(high, 12000.0)))

@@ -169,6 +169,8 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         filter_length_ms=des.get("filter_length_ms", defaults.filter_length_ms), head_model=head,
         crossover_order=des.get("crossover_order", defaults.crossover_order),
         bypass=frozenset(des.get("bypass", ())), robust_heads=tuple(des.get("robust_heads", ())),
+        passband_hz=tuple(des["passband_hz"]) if "passband_hz" in des else None,
+        voicing=des.get("voicing", defaults.voicing),
     )
     if kwargs["beam"]:
         low, high = kwargs["beam_band_hz"]
@@ -207,6 +209,9 @@ def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Li
         design["target_cancellation_db"] = params.target_cancellation_db
     if params.robust_heads:
         design["robust_heads"] = [*params.robust_heads]
+    if params.passband_hz is not None:
+        design["passband_hz"] = [*params.passband_hz]
+    design["voicing"] = params.voicing
     return {
         "schema_version": SCHEMA_VERSION, "name": name, "description": description, "kind": enclosure.kind,
         "enclosure": {"body": enclosure.body, "body_radius_m": enclosure.body_radius_m,
