@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .analyze import add_analyze_parser
+from .batch import add_batch_parser
 from .compare import add_compare_parser
 from .demo import add_demo_parser
 from .presets import add_presets_parser
@@ -21,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A ±30° stereo image from one compact loudspeaker enclosure.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_render_parser, add_presets_parser, add_demo_parser, add_analyze_parser, add_compare_parser):
+    for add in (add_render_parser, add_presets_parser, add_demo_parser, add_analyze_parser, add_compare_parser,
+                add_batch_parser):
         add(sub)
     return parser
 

@@ -48,15 +48,10 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_render(args: argparse.Namespace) -> int:
     """Run ``soundstage render`` with parsed ``args``; returns the exit code."""
-    from ..board import stream_file
-    from ..monitor import BinauralProcessor
-    from ..processor import SpatialProcessor
+    from ..batch import render_file  # the code path every batch job runs too
 
-    processor = SpatialProcessor(args.preset, **dict(args.param))
-    if args.monitor == "headphones":
-        processor = BinauralProcessor(processor)
-    stream_file(processor, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.yes,
-                progress=not args.quiet)
+    processor, _ = render_file(args.input, args.output, args.preset, dict(args.param), monitor=args.monitor,
+                               buffer_size=args.buffer_size, overwrite=args.yes, progress=not args.quiet)
     names = ", ".join(processor.driver_names)
     print(f"wrote {args.output}: {processor.num_output_channels} channels ({names})", file=sys.stderr)
     return 0

@@ -1,0 +1,107 @@
+"""``render_batch``: plan a manifest's jobs, run the pending ones on an engine, report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .engines import make_engine
+from .manifest import Manifest, ManifestError, load_manifest
+from .plan import plan_jobs, stage
+from .report import BatchReport
+
+__all__ = ["render_batch"]
+
+
+def render_batch(
+    manifest: Manifest | str | os.PathLike,
+    output_dir: str | os.PathLike | None = None,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    monitor: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    write_report: bool = True,
+) -> BatchReport:
+    """Render every job of a manifest that is not up to date, on one machine or a Dask cluster.
+
+    Parameters
+    ----------
+    manifest : Manifest, str or os.PathLike
+        A manifest file (see :mod:`soundstage.batch.manifest`) or a loaded one.
+    output_dir : str or os.PathLike, optional
+        Where outputs, sidecars and ``batch-report.json`` go; default the manifest's
+        ``output.directory``.
+    engine : {"local", "threads", "serial", "dask"}
+        A pool of processes on this machine (default), of threads, this process alone, or Dask
+        (a ``LocalCluster`` unless ``scheduler`` is given).
+    workers : int, optional
+        Processes / threads / Dask workers (default: this machine's cores).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) to run on; implies Dask.
+    monitor : {"drivers", "headphones"}, optional
+        Overrides the manifest's monitor.
+    force : bool
+        Render every job, even those whose sidecar says they are up to date.
+    progress : bool
+        A tqdm bar over the jobs (with × real time) on stderr.
+    write_report : bool
+        Write ``batch-report.json`` into the output directory.
+
+    Returns
+    -------
+    BatchReport
+        Every job's result; :attr:`BatchReport.ok` is false if any job failed. A failed job never
+        stops the others and never leaves a partial file under its output name.
+    """
+    start = time.perf_counter()
+    if not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    if output_dir is None:
+        if manifest.output_dir is None:
+            raise ManifestError(f"{manifest.source}: output.directory: no output directory in the manifest; "
+                                "give one (-o OUTDIR)")
+        output_dir = manifest.output_dir
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_jobs(manifest, output_dir, monitor=monitor, force=force)
+    chosen = make_engine(engine, workers, scheduler)
+    report = BatchReport(manifest=manifest.source, output_dir=str(output_dir), engine=chosen.name,
+                         workers=chosen.workers)
+    results = plan.skipped + plan.failed
+    if plan.pending:
+        staging_root = tempfile.mkdtemp(prefix=".soundstage-batch-", dir=output_dir)
+        try:
+            with chosen:
+                report.workers, report.dashboard_link = chosen.workers, chosen.dashboard_link
+                if chosen.dashboard_link and progress:
+                    print(f"Dask dashboard: {chosen.dashboard_link}", file=sys.stderr)
+                results += _run(chosen, stage(plan.pending, staging_root), progress, start)
+        finally:
+            shutil.rmtree(staging_root, ignore_errors=True)
+    report.results = sorted(results, key=lambda r: r["index"])
+    report.wall_s = time.perf_counter() - start
+    if write_report:
+        report.write()
+    return report
+
+
+def _run(engine, jobs, progress: bool, start: float) -> list[dict]:
+    from tqdm import tqdm
+
+    done, audio_s = [], 0.0
+    with tqdm(total=len(jobs), desc="soundstage batch", unit="job", disable=not progress) as bar:
+        for result in engine.results(jobs):
+            done.append(result)
+            audio_s += result.get("audio_s", 0.0)
+            failed = sum(r["status"] == "failed" for r in done)
+            bar.set_postfix_str(f"{audio_s / max(time.perf_counter() - start, 1e-9):.1f}x real time"
+                                + (f", {failed} failed" if failed else ""))
+            bar.update(1)
+    return done
