@@ -19,7 +19,7 @@ from soundstage.batch import ManifestError, load_manifest, manifest_from_dict, m
 from soundstage.batch.plan import plan_jobs
 from soundstage.cli import main
 
-from batch_catalogue import (INPUTS, PARAMS, PRESETS, expected_files, every_file, output_path, single_render,
+from batch_catalogue import (INPUTS, PARAMS, PRESETS, USER_PRESET, expected_files, every_file, output_path, single_render,
                              write_catalogue, write_inputs)
 
 
@@ -94,7 +94,7 @@ def test_a_rerun_renders_nothing_and_an_edited_preset_rerenders_only_its_jobs(tm
     assert render_batch(manifest, out, engine="threads", progress=False).counts["rendered"] == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.wav")} == stamps
 
-    write_catalogue(tmp_path, gain=9)  # the same files, the user preset edited
+    (tmp_path / "kitchen.toml").write_text(USER_PRESET.format(gain=9))  # the user preset edited
     edited = render_batch(manifest, out, engine="threads", workers=2, progress=False)
     assert edited.counts == {"rendered": 6, "skipped": 6, "failed": 0, "total": 12}
     assert {Path(r["preset"]).stem for r in edited.results if r["status"] == "rendered"} == {"kitchen"}

@@ -6,9 +6,8 @@ soundstage); ``DaskEngine(scheduler="tcp://host:port")`` joins an existing clust
 have soundstage installed and see the same input, preset and output paths (a shared file system).
 Dask is an optional dependency: ``pip install "soundstage[dask]"``.
 
-The cluster this engine starts hands each worker one job at a time
-(``distributed.scheduler.worker-saturation = 1``): renders are long, and a worker that dies takes
-only its running job with it. Dask retries a job whose worker died up to
+The engine keeps only as many jobs on the cluster as it has worker threads and submits the next
+when one ends: renders are long, and a worker that dies takes only its running job with it. Dask retries a job whose worker died up to
 ``distributed.scheduler.allowed-failures`` times (Dask's configuration, default 3); after that the
 job is reported as failed, and the run goes on.
 """
@@ -60,13 +59,12 @@ class DaskEngine:
         self.dashboard_link = None
 
     def __enter__(self):
-        dask, distributed = _import_distributed()
+        _, distributed = _import_distributed()
         try:
             if self.scheduler is None:
-                with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-                    self.cluster = distributed.LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True,
-                        dashboard_address=":0" if _has_dashboard() else None, silence_logs=logging.ERROR)
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = distributed.Client(self.cluster, timeout=CONNECT_TIMEOUT_S)
             else:
                 self.client = distributed.Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
@@ -88,25 +86,39 @@ class DaskEngine:
         self.client = self.cluster = None
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict]:
+        """Submit as many jobs as the cluster has worker threads, and another whenever one ends: every
+        worker holds only the job it runs (a worker that dies takes no queued job with it), and
+        workers that join an adaptive cluster get work at the next refill."""
         _, distributed = _import_distributed()
         run = uuid.uuid4().hex[:8]
-        futures = {}
-        for job in jobs:
-            future = self.client.submit(run_job, job, key=f"soundstage-batch-{run}-{job.index}", pure=False)
-            futures[future] = job
+        waiting, futures = list(jobs)[::-1], {}
+        running = distributed.as_completed()
+
+        def refill() -> None:
+            window = max(sum(self.client.nthreads().values()), 1)
+            while waiting and running.count() < window:
+                job = waiting.pop()
+                future = self.client.submit(run_job, job, key=f"soundstage-batch-{run}-{job.index}", pure=False)
+                futures[future] = job
+                running.add(future)
+
         try:
-            for future in distributed.as_completed(list(futures)):
-                job = futures[future]
+            refill()
+            while not running.is_empty():
+                future = next(running)
+                job = futures.pop(future)
                 try:
-                    yield future.result()
+                    result = future.result()
                 except distributed.KilledWorker:
-                    yield failed_result(job, WORKER_DIED)
+                    result = failed_result(job, WORKER_DIED)
                 except Exception as exc:  # noqa: BLE001 - lost connection, cancelled: reported per job
-                    yield failed_result(job, f"{type(exc).__name__}: {exc}")
+                    result = failed_result(job, f"{type(exc).__name__}: {exc}")
                 finally:
                     future.release()
+                refill()
+                yield result
         finally:
-            self.client.cancel([f for f in futures if not f.done()])
+            self.client.cancel(list(futures))
 
 
 def _has_dashboard() -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .jobs import Job, failed_result, run_job
 
-__all__ = ["ENGINES", "SerialEngine", "ThreadEngine", "ProcessEngine", "make_engine", "default_workers",
+__all__ = ["ENGINES", "SerialEngine", "ThreadEngine", "ProcessEngine", "default_workers",
            "WORKER_DIED"]
 
 ENGINES = ("local", "threads", "serial", "dask")
@@ -131,20 +131,3 @@ class ProcessEngine(SerialEngine):
                 yield self._pool.submit(run_job, job).result()
             except BrokenProcessPool:
                 yield failed_result(job, WORKER_DIED)
-
-
-def make_engine(engine: str = "local", workers: int | None = None, scheduler: str | None = None):
-    """The engine called ``engine`` (``"dask"`` when a ``scheduler`` address is given)."""
-    from .._errors import ParameterError
-
-    if scheduler is not None or engine == "dask":
-        from .dask_engine import DaskEngine
-
-        return DaskEngine(workers, scheduler)
-    if engine == "local":
-        return ProcessEngine(workers)
-    if engine == "threads":
-        return ThreadEngine(workers)
-    if engine == "serial":
-        return SerialEngine()
-    raise ParameterError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")

@@ -9,12 +9,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from .engines import make_engine
+from .engines import ENGINES, ProcessEngine, SerialEngine, ThreadEngine
 from .manifest import Manifest, ManifestError, load_manifest
 from .plan import plan_jobs, stage
 from .report import BatchReport
+from .._errors import ParameterError
 
-__all__ = ["render_batch"]
+__all__ = ["render_batch", "make_engine"]
 
 
 def render_batch(
@@ -105,3 +106,18 @@ def _run(engine, jobs, progress: bool, start: float) -> list[dict]:
                                 + (f", {failed} failed" if failed else ""))
             bar.update(1)
     return done
+
+
+def make_engine(engine: str = "local", workers: int | None = None, scheduler: str | None = None):
+    """The engine called ``engine`` (``"dask"`` when a ``scheduler`` address is given)."""
+    if scheduler is not None or engine == "dask":
+        from .dask_engine import DaskEngine
+
+        return DaskEngine(workers, scheduler)
+    if engine == "local":
+        return ProcessEngine(workers)
+    if engine == "threads":
+        return ThreadEngine(workers)
+    if engine == "serial":
+        return SerialEngine()
+    raise ParameterError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
