@@ -6,8 +6,9 @@ one machine, is in :mod:`.dask_engine`.
 
 Processes are the default: a render is a Python-orchestrated streaming loop around kernels that
 release the GIL, and ``benchmarks/batch.py`` measures processes ahead of threads on two cores.
-Worker processes come from a fork server that has imported soundstage once (``spawn`` where there
-is no fork). A worker that dies (killed, out of memory, a crash in native code) breaks a
+Worker processes are forked from this process when it runs no other thread (they start at once,
+with soundstage imported), else they come from a fork server that imported soundstage once
+(``spawn`` where there is no fork). A worker that dies (killed, out of memory, a crash in native code) breaks a
 ``ProcessPoolExecutor``: the jobs that had not started are resubmitted to a fresh pool, and the
 ones that were running are retried one at a time in a pool of their own, so the job that kills
 its worker is the one reported as failed.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -79,8 +82,18 @@ class ThreadEngine(SerialEngine):
             yield future.result()
 
 
-def _process_context():
+def _warm(_: int = 0) -> int:
+    """Run in each new worker so that the pool starts all its processes at once."""
+    return os.getpid()
+
+
+def _process_context(forking_is_safe: bool):
+    """``fork`` while this process runs no other Python thread (a worker then starts in
+    milliseconds with soundstage already imported); otherwise a fork server that imported
+    soundstage once (forking a threaded process can deadlock the child); ``spawn`` elsewhere."""
     methods = multiprocessing.get_all_start_methods()
+    if forking_is_safe and "fork" in methods and sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["soundstage.batch.jobs"])
@@ -95,19 +108,20 @@ class ProcessEngine(SerialEngine):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
-        self._context = _process_context()
         self._pool = None
 
     def __enter__(self):
-        self._pool = self._new_pool(self.workers)
+        self._pool = self._new_pool(self.workers, forking_is_safe=True)
+        # start every worker now, before a progress bar or anything else starts a thread
+        list(self._pool.map(_warm, range(self.workers)))
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _new_pool(self, workers: int):
-        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=self._context)
+    def _new_pool(self, workers: int, forking_is_safe: bool = False):
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=_process_context(forking_is_safe))
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict]:
         pending, suspects = list(jobs), []
