@@ -165,3 +165,49 @@ def test_manifest_inputs_patterns_and_errors_name_the_key(tmp_path):
     (tmp_path / "bad.toml").write_text("inputs = [")
     with pytest.raises(ManifestError, match="bad.toml: TOML syntax"):
         load_manifest(tmp_path / "bad.toml")
+
+
+KILL_ONE_WORKER = r'''
+import json, os, signal, sys
+from soundstage.board import file_stream
+from soundstage.batch import render_batch
+
+marker, original = sys.argv[3], file_stream._write
+
+
+def write_then_die(writer, block):  # the first block any worker writes kills that worker
+    written = original(writer, block)
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return written
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    file_stream._write = write_then_die  # the pool's workers are forked from here and inherit it
+    report = render_batch(sys.argv[1], sys.argv[2], engine="local", workers=2, progress=False)
+    print(json.dumps(report.to_dict()))
+'''
+
+
+def test_a_local_worker_killed_mid_job_costs_no_job_and_leaves_no_partial_output(catalogue, tmp_path):
+    import subprocess
+    import sys
+
+    from soundstage.batch.engines import RETRIED
+
+    root, manifest, _, singles = catalogue
+    out, marker = tmp_path / "out", tmp_path / "killed-once"
+    script = tmp_path / "kill_one_worker.py"
+    script.write_text(KILL_ONE_WORKER)
+    done = subprocess.run([sys.executable, str(script), str(manifest), str(out), str(marker)], capture_output=True,
+                          text=True, timeout=240, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert marker.exists() and report["counts"]["rendered"] == 12 and report["ok"]
+    retried = [job for job in report["jobs"] if job.get("note") == RETRIED]
+    assert 1 <= len(retried) <= 2  # the killed job (and the one its death interrupted on the other worker)
+    for (name, preset, params), single in singles.items():
+        assert output_path(out, name, preset, params).read_bytes() == single.read_bytes()
+    assert every_file(out) == expected_files()

@@ -28,10 +28,11 @@ from pathlib import Path
 from .jobs import Job, failed_result, run_job
 
 __all__ = ["ENGINES", "SerialEngine", "ThreadEngine", "ProcessEngine", "default_workers",
-           "WORKER_DIED"]
+           "WORKER_DIED", "RETRIED"]
 
 ENGINES = ("local", "threads", "serial", "dask")
 WORKER_DIED = "the worker process died while rendering this job (killed, out of memory or crashed)"
+RETRIED = "rendered again, alone, after a worker process died while it ran"
 
 
 def default_workers() -> int:
@@ -142,6 +143,6 @@ class ProcessEngine(SerialEngine):
             self._pool.shutdown(wait=True)
             self._pool = self._new_pool(1)
             try:
-                yield self._pool.submit(run_job, job).result()
+                yield {**self._pool.submit(run_job, job).result(), "note": RETRIED}
             except BrokenProcessPool:
                 yield failed_result(job, WORKER_DIED)

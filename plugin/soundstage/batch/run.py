@@ -55,6 +55,12 @@ def render_batch(
     write_report : bool
         Write ``batch-report.json`` into the output directory.
 
+    Notes
+    -----
+    The process pool and Dask start worker processes that may import the calling script again
+    (``spawn``/fork server): call ``render_batch`` from under ``if __name__ == "__main__":`` in a
+    script, as with any ``multiprocessing`` code.
+
     Returns
     -------
     BatchReport
