@@ -2,7 +2,7 @@
 
 Run from the repository root (Dask from the ``dask`` extra)::
 
-    PYTHONPATH=plugin python benchmarks/batch.py [--inputs 4] [--seconds 30] [--workers 2]
+    PYTHONPATH=plugin python benchmarks/batch.py [--inputs 6] [--seconds 20] [--workers 2]
 
 Renders one catalogue — ``--inputs`` files of ``--seconds`` of the test mix × 2 presets × 2
 parameter sets — into a fresh directory per engine, timing the whole ``render_batch`` call
@@ -48,8 +48,8 @@ def run(engine: str, workers: int, directory: Path, manifest) -> tuple[float, ob
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", type=int, default=4, help="input files (jobs = 4 x inputs)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each input (s)")
+    parser.add_argument("--inputs", type=int, default=6, help="input files (jobs = 4 x inputs)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each input (s)")
     parser.add_argument("--workers", type=int, default=2, help="workers of the pools and of Dask")
     args = parser.parse_args()
 

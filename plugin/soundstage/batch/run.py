@@ -87,9 +87,12 @@ def render_batch(
         try:
             with chosen:
                 report.workers, report.dashboard_link = chosen.workers, chosen.dashboard_link
-                if chosen.dashboard_link and progress:
-                    print(f"Dask dashboard: {chosen.dashboard_link}", file=sys.stderr)
-                results += _run(chosen, stage(plan.pending, staging_root), progress, start)
+                if chosen.name == "dask" and progress:
+                    print(f"Dask dashboard: {chosen.dashboard_link or 'needs bokeh (pip install bokeh)'}",
+                          file=sys.stderr)
+                # one preset and parameter set after another: a worker reuses the filters it designed
+                ordered = sorted(plan.pending, key=lambda job: (job.preset, job.parameter_set, job.index))
+                results += _run(chosen, stage(ordered, staging_root), progress, start)
         finally:
             shutil.rmtree(staging_root, ignore_errors=True)
     report.results = sorted(results, key=lambda r: r["index"])
