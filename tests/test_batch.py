@@ -211,3 +211,23 @@ def test_a_local_worker_killed_mid_job_costs_no_job_and_leaves_no_partial_output
     for (name, preset, params), single in singles.items():
         assert output_path(out, name, preset, params).read_bytes() == single.read_bytes()
     assert every_file(out) == expected_files()
+
+
+def test_outputs_inside_an_input_directory_are_not_inputs_and_inputs_are_never_overwritten(tmp_path):
+    write_inputs(tmp_path / "music", names=["alpha"], seconds=0.5)
+    manifest = manifest_from_dict({"inputs": ["music"], "presets": ["laptop"]}, base_dir=tmp_path)
+    out = tmp_path / "music" / "renders"
+    assert render_batch(manifest, out, engine="serial", progress=False).counts["rendered"] == 1
+    again = render_batch(load_manifest_again(manifest, tmp_path), out, engine="serial", progress=False)
+    assert again.counts == {"rendered": 0, "skipped": 1, "failed": 0, "total": 1}
+    before = (tmp_path / "music" / "alpha.wav").read_bytes()
+    in_place = manifest_from_dict({"inputs": ["music/alpha.wav"], "presets": ["laptop"],
+                                   "output": {"pattern": "{stem}.{ext}"}}, base_dir=tmp_path, source="m.toml")
+    with pytest.raises(ManifestError, match="would overwrite its input"):
+        render_batch(in_place, tmp_path / "music", engine="serial", progress=False)
+    assert (tmp_path / "music" / "alpha.wav").read_bytes() == before
+
+
+def load_manifest_again(manifest, base_dir):
+    """The manifest expanded anew (the directory now also holds the first run's outputs)."""
+    return manifest_from_dict({"inputs": ["music"], "presets": list(manifest.presets)}, base_dir=base_dir)

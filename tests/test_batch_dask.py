@@ -10,6 +10,9 @@ import os
 import threading
 from pathlib import Path
 
+import dask  # the test extra installs dask[distributed]; the default install does without
+import distributed
+import psutil  # a dependency of distributed
 import pytest
 
 from soundstage.batch import render_batch
@@ -18,9 +21,6 @@ from soundstage.cli import main
 
 from batch_catalogue import INPUTS, PARAMS, PRESETS, expected_files, every_file, output_path, single_render, write_catalogue
 
-dask = pytest.importorskip("dask")  # in the test extra; the default install does without
-distributed = pytest.importorskip("distributed")
-psutil = pytest.importorskip("psutil")  # a dependency of distributed
 
 #: No Dask test may hang CI: each run gets this long before the test fails.
 RUN_TIMEOUT_S = 240

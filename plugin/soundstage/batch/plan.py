@@ -13,7 +13,7 @@ from pathlib import Path
 from .jobs import DEFAULT_BIT_DEPTH, Job, expected_record, failed_result
 from .manifest import FORMATS, Manifest, ManifestError
 from .render import build_processor
-from .sidecars import file_sha256, is_up_to_date
+from .sidecars import file_sha256, is_up_to_date, read_sidecar
 
 __all__ = ["Plan", "plan_jobs", "stage"]
 
@@ -46,7 +46,8 @@ def _preset_label(reference: str) -> str:
 
 
 def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None = None, force: bool = False) -> Plan:
-    """Expand ``manifest`` into jobs writing below ``output_dir``.
+    """Expand ``manifest`` into jobs writing below ``output_dir`` (inputs that are batch outputs
+    themselves — found by a directory or glob that covers the output directory — are left out).
 
     Parameters
     ----------
@@ -69,8 +70,9 @@ def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None
             preset_hash[reference] = presets.load(reference).content_hash
         except Exception as exc:  # noqa: BLE001 - reported per job
             preset_error[reference] = f"{type(exc).__name__}: {exc}"
+    inputs = [item for item in manifest.inputs if not _is_batch_output(item.path)]
     input_hash, input_error = {}, {}
-    for item in manifest.inputs:
+    for item in inputs:
         try:
             input_hash[item.path] = file_sha256(item.path)
         except OSError as exc:
@@ -84,7 +86,7 @@ def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None
                 rejected[reference, name] = f"{type(exc).__name__}: {exc}"
 
     jobs, owners = [], {}
-    for item in manifest.inputs:
+    for item in inputs:
         for reference in manifest.presets:
             for name, parameters in manifest.parameter_sets.items():
                 relative = manifest.pattern.format(stem=item.path.stem, relpath=item.relpath,
@@ -96,6 +98,9 @@ def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None
                           parameters=dict(parameters), output=str(output), monitor=monitor, format=manifest.format,
                           bit_depth=bit_depth, buffer_size=manifest.buffer_size,
                           input_sha256=input_hash.get(item.path, ""), preset_sha256=preset_hash.get(reference, ""))
+                if output in input_hash or output in input_error:
+                    raise ManifestError(f"{manifest.source}: output.pattern: job '{job.label}' would overwrite its "
+                                        f"input {str(output)!r}; choose another output directory or pattern")
                 if output in owners:
                     raise ManifestError(
                         f"{manifest.source}: output.pattern: jobs '{owners[output].label}' and '{job.label}' would "
@@ -115,6 +120,11 @@ def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None
         else:
             plan.pending.append(job)
     return plan
+
+
+def _is_batch_output(path: Path) -> bool:
+    recorded = read_sidecar(path)
+    return recorded is not None and "input_sha256" in recorded and "preset_sha256" in recorded
 
 
 def stage(jobs: list[Job], staging_root: str | Path) -> list[Job]:
