@@ -81,7 +81,10 @@ setup(
         "tomli>=2.0; python_version<'3.11'",
     ],
     extras_require={
-        "test": ["pytest>=7.4", "hypothesis>=6.80", "pytest-xdist>=3.3", "selenium>=4.20"],
+        # soundstage batch --engine dask / --scheduler: Dask distributed (the default engine needs nothing)
+        "dask": ["dask[distributed]>=2023.1"],
+        "test": ["pytest>=7.4", "hypothesis>=6.80", "pytest-xdist>=3.3", "selenium>=4.20",
+                 "dask[distributed]>=2023.1"],
     },
     entry_points={
         "console_scripts": ["soundstage = soundstage.cli:main"],

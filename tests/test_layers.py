@@ -27,7 +27,7 @@ LAYERS = {
     "processor": 5,
     "board": 6,
     "monitor": 7,
-    "compare": 8, "testing": 8,
+    "compare": 8, "testing": 8, "batch": 8,
     "cli": 9,
 }
 #: The private helpers every layer uses: one layer, at the bottom, kept as root modules.

@@ -1,5 +1,5 @@
-"""The ``soundstage`` command: ``render``, ``presets``, ``demo``, ``analyze`` and ``compare``,
-one module each, dispatched by :mod:`.main`.
+"""The ``soundstage`` command: ``render``, ``presets``, ``demo``, ``analyze``, ``compare`` and
+``batch``, one module each, dispatched by :mod:`.main`.
 
 A thin shell over library calls: ``main(argv=None) -> int`` so tests call it directly; heavy
 imports happen after argument parsing so ``--help`` is instant; diagnostics go to stderr,

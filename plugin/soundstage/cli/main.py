@@ -16,6 +16,7 @@ import sys
 import traceback
 
 from .analyze import add_analyze_parser
+from .batch import add_batch_parser
 from .compare import add_compare_parser
 from .demo import add_demo_parser
 from .presets import add_presets_parser
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"soundstage {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (add_render_parser, add_presets_parser, add_demo_parser, add_analyze_parser, add_compare_parser):
+    for add in (add_render_parser, add_presets_parser, add_demo_parser, add_analyze_parser, add_compare_parser,
+                add_batch_parser):
         add(sub)
     for command in sub.choices.values():  # every sub-command's help shows its defaults
         command.formatter_class = argparse.ArgumentDefaultsHelpFormatter

@@ -21,7 +21,8 @@ def add_presets_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", help="'export': the .toml file to write (default: standard output)")
     parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NAME=VALUE",
                         help="'export': set a processor parameter first, e.g. width_deg=20 (repeatable)")
-    parser.add_argument("-y", "--yes", action="store_true", help="'export': overwrite the output file")
+    parser.add_argument("-y", "--overwrite", "--yes", dest="overwrite", action="store_true",
+                        help="'export': overwrite the output file")
     parser.set_defaults(handler=run_presets)
     return parser
 
@@ -74,8 +75,8 @@ def _export(preset, args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     path = Path(args.output)
-    if path.exists() and not args.yes:
-        print(f"soundstage presets export: {path} exists; pass -y to overwrite", file=sys.stderr)
+    if path.exists() and not args.overwrite:
+        print(f"soundstage presets export: {path} exists; add -y/--overwrite to replace it", file=sys.stderr)
         return 1
     descriptor, temporary = temporary_beside(path)
     try:
