@@ -16,6 +16,9 @@ No call waits for a redesign except the very first one of a stream.
 
 from __future__ import annotations
 
+import concurrent.futures
+from dataclasses import replace
+
 import os
 import threading
 import warnings
@@ -35,6 +38,10 @@ from .redesign import DesignQueue
 from .state import ProcessorState
 
 __all__ = ["SpatialProcessor"]
+
+#: Design parameters with the stream's latency pinned → the parameters that were asked for
+#: (bounded: parameter sets are small, frozen and shared between processors).
+_PINNED: dict = {}
 
 #: Crossfade length when filters change mid-stream (ms).
 CROSSFADE_MS = 30.0
@@ -194,7 +201,20 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         filters = self._filters
         if filters is None:
             return
-        self._queue.request(self._enclosure, self._listener, self._design, filters.sample_rate)
+        self._queue.request(self._enclosure, self._listener, self._latency_kept(self._design, filters),
+                            filters.sample_rate)
+
+    @staticmethod
+    def _latency_kept(design: DesignParameters, filters: FilterSet) -> DesignParameters:
+        """A redesign in the middle of a stream keeps the stream's latency: the modelling delay
+        the filters in use settled on, pinned (a new latency could not crossfade). A reset or a
+        new stream designs afresh with the adaptive delay."""
+        if not design.adapt_modelling_delay:
+            return design
+        pinned = replace(design, modelling_delay_ms=filters.latency_samples * 1000.0 / filters.sample_rate,
+                         adapt_modelling_delay=False)
+        _PINNED[pinned] = design
+        return pinned
 
     def _is_current(self, filters: FilterSet | None, sample_rate: float) -> bool:
         return (filters is not None and filters.sample_rate == sample_rate and filters.parameters == self._design
@@ -302,8 +322,10 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             return
         if old is not None and new.sample_rate != old.sample_rate:
             return  # designed for a sample rate no longer in use
+        if new.parameters in _PINNED:  # the filters answer the parameters asked for, latency kept
+            new = replace(new, parameters=_PINNED[new.parameters])
         if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
-                and self._taps is None and stereo_taps(new.fir, new.centre_extraction) is None):
+                and self._taps is None):
             crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             if new.centre_extraction != old.centre_extraction:
