@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -57,8 +56,8 @@ def run_presets(args: argparse.Namespace) -> int:
         print(f"soundstage presets {args.action}: give a preset name", file=sys.stderr)
         return 1
     preset = presets.load(args.name)
-    if args.action == "show":
-        print(json.dumps(preset.to_dict(), indent=2, default=str))
+    if args.action == "show":  # TOML a user can copy into a preset file of their own
+        print(preset.to_toml(), end="")
         return 0
     return _export(preset, args)
 
