@@ -11,14 +11,15 @@ Prints milliseconds (best of ``--repeats``) and the ratio to a reference run in 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 from _timing import best_ms
 
-DEFAULT_SOFA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hrtf" / "MIT_KEMAR_normal_pinna.sofa"
+from soundstage.acoustics.heads import builtin_kemar_path  # noqa: E402
+
+DEFAULT_SOFA = builtin_kemar_path()  # the measured KEMAR shipped in the package
 
 
 def studio_speaker():
@@ -40,7 +41,7 @@ def studio_speaker():
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sofa", default=os.environ.get("SOUNDSTAGE_KEMAR_SOFA", str(DEFAULT_SOFA)),
+    parser.add_argument("--sofa", default=str(DEFAULT_SOFA),
                         help="SOFA file for the measured-head row (skipped when absent)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sample-rate", type=float, default=48000.0)

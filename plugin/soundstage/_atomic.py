@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["temporary_beside", "publish"]
+__all__ = ["temporary_beside", "publish", "write_text_atomic"]
 
 
 def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
@@ -30,3 +30,17 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
     """Give ``temporary`` default permissions and move it onto ``path`` atomically."""
     os.chmod(temporary, _default_mode())
     os.replace(temporary, path)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (nothing half-written under the final name)."""
+    path = Path(path)
+    fd, temporary = temporary_beside(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        publish(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

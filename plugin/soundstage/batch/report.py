@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._atomic import publish, temporary_beside
+from .._atomic import write_text_atomic
 
 __all__ = ["REPORT_NAME", "BatchReport"]
 
@@ -88,17 +88,7 @@ class BatchReport:
     def write(self, path: str | os.PathLike | None = None) -> Path:
         """Write the report as JSON, atomically (default: ``batch-report.json`` in the output directory)."""
         path = Path(path) if path is not None else Path(self.output_dir) / REPORT_NAME
-        fd, temporary = temporary_beside(path)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_dict(), handle, indent=2)
-                handle.write("\n")
-            publish(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
-        return path
+        return write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     def summary_table(self) -> str:
         """Jobs per preset and parameter set by status, the totals, then every failure with its reason."""

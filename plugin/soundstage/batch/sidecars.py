@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from .._atomic import publish, temporary_beside
+from .._atomic import write_text_atomic
 
 __all__ = ["MATCH_KEYS", "SIDECAR_SUFFIX", "file_sha256", "sidecar_path", "read_sidecar", "write_sidecar",
            "is_up_to_date", "json_parameters"]
@@ -62,17 +62,7 @@ def read_sidecar(output: str | os.PathLike) -> dict | None:
 def write_sidecar(output: str | os.PathLike, record: dict) -> Path:
     """Write ``record`` as the sidecar of ``output``, atomically; returns its path."""
     path = sidecar_path(output)
-    fd, temporary = temporary_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, indent=2, sort_keys=True, allow_nan=False)
-            handle.write("\n")
-        publish(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    return path
+    return write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def is_up_to_date(output: str | os.PathLike, expected: dict) -> bool:

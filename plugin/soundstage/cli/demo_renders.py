@@ -20,7 +20,7 @@ import numpy as np
 import soundfile
 
 from .. import __version__, presets
-from .._atomic import publish, temporary_beside
+from .._atomic import publish, temporary_beside, write_text_atomic
 from ..monitor import BinauralProcessor, StereoReference, unprocessed
 from ..processor import SpatialProcessor
 from ..testing.mix import test_mix
@@ -131,7 +131,4 @@ def _write_page(output_dir: Path, summary: dict, figures: dict[str, list[str]]) 
         files[row["preset"]] = output_dir / row["headphones"]
         files[f"{row['preset']}.unprocessed"] = output_dir / row["unprocessed_headphones"]
     page = demo_page_html(summary, loudness_volumes(files), figures)
-    handle, temporary = temporary_beside(output_dir / "index.html")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(page)
-    publish(temporary, output_dir / "index.html")
+    write_text_atomic(output_dir / "index.html", page)
