@@ -157,7 +157,10 @@ class ListenerTracking:
         """At a reset: a track starts again from its first row; live tracking serves the
         design nearest the listener from the first sample."""
         self._track_run = None
-        if self._track is None and self._tracker is not None and self._tracked is not None and self._taps is None:
+        track = self._track
+        if track is not None:  # the first row holds from the first sample
+            self._tracked = self._moved(self._listener, track.positions_m[0], float(track.yaw_deg[0]))
+        elif self._tracker is not None and self._tracked is not None and self._taps is None:
             served = self._tracker.serve(None)
             if served is not None and served.sample_rate == self._filters.sample_rate:
                 self._switch_to(served, 0.0)
@@ -208,11 +211,11 @@ class ListenerTracking:
     def _track_cuts(self, n: int) -> list[int]:
         """Offsets within the next ``n`` input samples at which a track row applies (for a
         wrapper that must follow the listener at the same samples)."""
-        run = self._track_run
         if self._track is None:
             return []
+        run = self._track_run
         if run is None:
-            return [0]
+            run = self._track_run = _TrackRun(self._track, self._filters.sample_rate)
         rows = run.samples[run.next_row:]
         return [int(s - run.position) for s in rows[rows < run.position + n]]
 
