@@ -114,6 +114,22 @@ class ListenerTracking:
             if track is None:
                 self._tracked = None
 
+    def design_track(self, sample_rate: float) -> list:
+        """Design now every grid design :attr:`track` will play at ``sample_rate`` (a render
+        then only looks them up); returns them (e.g. to take the worst ``headroom_db``)."""
+        if self._track is None:
+            return []
+        first = self.design(sample_rate)
+        parameters = self._latency_kept(self._design, first)
+        with self._parameter_lock:
+            tracker = self._tracker_for_design_listener()
+        designs = {}
+        for position, yaw in zip(self._track.positions_m, self._track.yaw_deg):
+            filters = tracker.design_grid_point(self._moved(self._listener, position, float(yaw)), parameters,
+                                                sample_rate)
+            designs[id(filters)] = filters
+        return [first, *designs.values()]
+
     def wait_for_tracking(self, timeout_s: float | None = None) -> bool:
         """Block until the background has designed what the current listener position needs
         (its grid point, its exact design and the grid neighbours); False on timeout."""
