@@ -9,7 +9,7 @@ thread from it:
   the background for designs; it never waits;
 * in the background (one job on the shared design pool, :class:`.redesign.DesignQueue`) the
   grid point nearest the target is designed first, then the exact target position, then the
-  grid neighbours around it (nearest first), as long as the target stays;
+  grid neighbours along each axis (nearest first), as long as the target stays;
 * between audio blocks, :meth:`ListenerTracker.serve` hands out the ready design closest to the
   target — the exact one, its grid point, or before that exists the nearest ready grid point —
   without blocking (a lock it cannot take at once means "ask again next block"); the processor
@@ -114,9 +114,11 @@ class ListenerGrid:
         return float(np.linalg.norm((np.asarray(offsets_a) - np.asarray(offsets_b)) / self._step))
 
     def neighbours(self, index: tuple[int, int, int], reach: int = 1) -> list[tuple[int, int, int]]:
-        """Grid points within ``reach`` steps of ``index`` in every direction, nearest first."""
-        around = np.array(np.meshgrid(*[np.arange(-reach, reach + 1)] * 3, indexing="ij")).reshape(3, -1).T
-        points = np.asarray(index) + around
+        """``index`` and the grid points up to ``reach`` steps from it along each axis (where a
+        head goes next), nearest first."""
+        steps = [np.zeros(3, int)] + [sign * k * np.eye(3, dtype=int)[axis] for k in range(1, reach + 1)
+                                      for axis in range(3) for sign in (-1, 1)]
+        points = np.asarray(index) + np.array(steps)
         inside = np.all(np.abs(points) <= self._half, axis=1)
         points = points[inside]
         order = np.argsort(np.linalg.norm(points - np.asarray(index), axis=1), kind="stable")
@@ -159,7 +161,8 @@ class ListenerTracker:
     steps, memory_budget_bytes
         As for :class:`ListenerGrid`.
     reach : int
-        Grid neighbours designed ahead around the target, in steps (0: only the nearest point).
+        Grid neighbours designed ahead along each axis around the target, in steps (0: only
+        the nearest point).
     """
 
     def __init__(self, design: Callable, base: Listener, *, steps: GridSteps = GridSteps(),
@@ -171,6 +174,7 @@ class ListenerTracker:
         self._exact: tuple | None = None  # (listener, key, FilterSet) of the newest exact design
         self._last: tuple | None = None  # (FilterSet, key) served last
         self._queue = DesignQueue(self._fill)
+        self._landed = threading.Condition()
         self.designs_made = 0
         self.design_seconds = 0.0
 
@@ -186,12 +190,25 @@ class ListenerTracker:
         return None if target is None else target[0]
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the background has nothing left to design for the current target."""
+        """Block until the exact design for the current target has landed (the grid
+        neighbours may still be on their way); False on timeout."""
+        with self._landed:
+            return self._landed.wait_for(self._target_designed, timeout_s)
+
+    def _target_designed(self) -> bool:
+        target, exact = self._target, self._exact
+        return target is None or (exact is not None and exact[0] == target[0] and exact[1] == target[1:])
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Block until the background has nothing left to design (neighbours included)."""
         return self._queue.wait(timeout_s)
 
     def discard(self) -> None:
-        """Stop serving: forget the target (designs already made stay in the grid)."""
-        self._target = None
+        """Stop serving: forget the target (designs already made stay in the grid); the
+        background stops after the design in hand."""
+        with self._landed:
+            self._target = None
+            self._landed.notify_all()
 
     def design_grid_point(self, listener: Listener, parameters, sample_rate: float):
         """The design of the grid point nearest ``listener``, made now if missing (blocking:
@@ -241,7 +258,10 @@ class ListenerTracker:
                 return
             index, key = job
             if index is None:
-                self._exact = (target[0], key, self._make(*target))
+                exact = (target[0], key, self._make(*target))
+                with self._landed:
+                    self._exact = exact
+                    self._landed.notify_all()
             else:
                 self.grid.put(index, key, self._make(self.grid.listener_at(index), *key))
 

@@ -131,10 +131,20 @@ class ListenerTracking:
         return [first, *designs.values()]
 
     def wait_for_tracking(self, timeout_s: float | None = None) -> bool:
-        """Block until the background has designed what the current listener position needs
-        (its grid point, its exact design and the grid neighbours); False on timeout."""
+        """Block until the design for the exact current listener position has landed (the next
+        block crossfades to it); False on timeout."""
         tracker = self._tracker
         return True if tracker is None else tracker.wait(timeout_s)
+
+    def stop_tracking(self) -> None:
+        """Forget the tracked position: the background stops and the filters return (with a
+        crossfade) to the design listener."""
+        with self._parameter_lock:
+            tracked, self._tracked = self._tracked, None
+            if self._tracker is not None:
+                self._tracker.discard()
+            if tracked is not None and self._track is None:
+                self._schedule_redesign()
 
     def tracking_memory_bytes(self) -> int:
         """Bytes of FIR held by the grid of designs (bounded by its memory budget)."""
