@@ -159,3 +159,30 @@ def test_set_listener_validates_and_never_waits_for_a_design():
     proc(x, SR, reset=False)
     assert proc.filterset.listener.lateral_offset_m == pytest.approx(0.25)
     proc.stop_tracking()
+
+
+def test_cli_render_with_a_track_equals_the_library_render_and_analyze_plots_the_path(tmp_path, short_track):
+    import json
+
+    import soundfile
+
+    from soundstage.cli import main
+
+    x = (np.random.default_rng(2).standard_normal((2, 24000)) * 0.1).astype(np.float32)
+    soundfile.write(tmp_path / "in.wav", x.T, int(SR), subtype="FLOAT")
+    short_track.to_csv(tmp_path / "track.csv")
+    assert main(["render", str(tmp_path / "in.wav"), "-p", "studio-speaker", "--track", str(tmp_path / "track.csv"),
+                 "-o", str(tmp_path / "out.wav"), "--quiet"]) == 0
+    rendered, _ = soundfile.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
+    proc = SpatialProcessor("studio-speaker")
+    proc.track = short_track
+    assert np.array_equal(rendered.T, proc(x, SR))
+    assert main(["render", str(tmp_path / "in.wav"), "-p", "studio-speaker", "--track", str(tmp_path / "track.csv"),
+                 "--monitor", "headphones", "-o", str(tmp_path / "ears.wav"), "--quiet"]) == 0
+    assert soundfile.info(tmp_path / "ears.wav").channels == 2
+    assert main(["analyze", "studio-speaker", "--track", str(tmp_path / "track.csv"), "-o", str(tmp_path / "an"),
+                 "--quiet"]) == 0
+    result = json.loads((tmp_path / "an" / "track.json").read_text())
+    assert len(result["separation_tracked_db"]) == short_track.num_rows
+    assert result["separation_tracked_db"][0] > result["separation_fixed_db"][0]  # 3 cm off
+    assert (tmp_path / "an" / "track.png").stat().st_size > 1000
