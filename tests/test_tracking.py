@@ -186,3 +186,4 @@ def test_cli_render_with_a_track_equals_the_library_render_and_analyze_plots_the
     assert len(result["separation_tracked_db"]) == short_track.num_rows
     assert result["separation_tracked_db"][0] > result["separation_fixed_db"][0]  # 3 cm off
     assert (tmp_path / "an" / "track.png").stat().st_size > 1000
+

@@ -206,6 +206,7 @@ class ListenerTracker:
     def discard(self) -> None:
         """Stop serving: forget the target (designs already made stay in the grid); the
         background stops after the design in hand."""
+        self._queue.discard()  # no job waits to start
         with self._landed:
             self._target = None
             self._landed.notify_all()
