@@ -187,3 +187,27 @@ def test_cli_render_with_a_track_equals_the_library_render_and_analyze_plots_the
     assert result["separation_tracked_db"][0] > result["separation_fixed_db"][0]  # 3 cm off
     assert (tmp_path / "an" / "track.png").stat().st_size > 1000
 
+
+
+def test_render_for_regression_takes_a_track(short_track):
+    from soundstage.testing import render_for_regression
+
+    x = (np.random.default_rng(3).standard_normal((2, 12000)) * 0.1).astype(np.float32)
+    proc = SpatialProcessor("studio-speaker")
+    proc.track = short_track
+    assert np.array_equal(render_for_regression("studio-speaker", x, track=short_track), proc(x, SR))
+    with pytest.raises(ParameterError, match="track"):
+        render_for_regression("studio-speaker", x, track="track.csv")
+
+
+def test_copies_and_pickles_keep_the_track(short_track):
+    import copy
+    import pickle
+
+    x = (np.random.default_rng(4).standard_normal((2, 12000)) * 0.1).astype(np.float32)
+    proc = SpatialProcessor("studio-speaker")
+    proc.track = short_track
+    expected = proc(x, SR)
+    for clone in (copy.copy(proc), copy.deepcopy(proc), pickle.loads(pickle.dumps(proc))):
+        assert clone.track == short_track
+        assert np.array_equal(clone(x, SR), expected)
