@@ -149,6 +149,11 @@ def test_set_listener_validates_and_never_waits_for_a_design():
         proc.set_listener((0.0, 0.0, 0.0), yaw_deg=120.0)
     with pytest.raises(TypeError, match="position_m"):
         proc.set_listener("left")
+    laptop = SpatialProcessor("laptop")  # 0.5 m away: 45 cm closer puts the head into it
+    with pytest.raises(ParameterError, match="into 'laptop'"):
+        laptop.set_listener((0.45, 0.0, 0.0))
+    with pytest.raises(ParameterError, match="row 1: x_m"):
+        laptop.track = ListenerTrack.from_arrays([0.0, 1.0], x_m=[0.0, 0.45])
     x = np.zeros((2, 4800), np.float32)
     proc(x, SR, reset=False)
     proc.set_listener((0.0, 0.25, 0.0))

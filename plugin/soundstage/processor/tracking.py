@@ -173,6 +173,7 @@ class ListenerTracker:
         self._target: tuple | None = None  # (listener, parameters, sample_rate), replaced whole
         self._exact: tuple | None = None  # (listener, key, FilterSet) of the newest exact design
         self._last: tuple | None = None  # (FilterSet, key) served last
+        self._failed: set = set()  # (index, key) of grid points that cannot be designed
         self._queue = DesignQueue(self._fill)
         self._landed = threading.Condition()
         self.designs_made = 0
@@ -238,13 +239,13 @@ class ListenerTracker:
         listener, parameters, sample_rate = target
         key = (parameters, sample_rate)
         index = self.grid.index_of(offsets_of(listener, self.grid.base))
-        if self.grid.get(index, key) is None:
+        if self.grid.get(index, key) is None and (index, key) not in self._failed:
             return index, key
         exact = self._exact
         if exact is None or exact[0] != listener or exact[1] != key:
             return None, key
         for point in self.grid.neighbours(index, self._reach)[1:]:
-            if self.grid.get(point, key) is None:
+            if self.grid.get(point, key) is None and (point, key) not in self._failed:
                 return point, key
         return None
 
@@ -259,12 +260,18 @@ class ListenerTracker:
                 return
             index, key = job
             if index is None:
-                exact = (target[0], key, self._make(*target))
+                try:
+                    made = self._make(*target)
+                except Exception:  # e.g. a head the model cannot place: the grid keeps serving
+                    made = None
                 with self._landed:
-                    self._exact = exact
+                    self._exact = (target[0], key, made)
                     self._landed.notify_all()
             else:
-                self.grid.put(index, key, self._make(self.grid.listener_at(index), *key))
+                try:
+                    self.grid.put(index, key, self._make(self.grid.listener_at(index), *key))
+                except Exception:  # a grid point beyond what the geometry allows
+                    self._failed.add((index, key))
 
     # ------------------------------------------------------------------ audio thread
     def serve(self, current):
@@ -282,7 +289,7 @@ class ListenerTracker:
         base = self.grid.base
         goal = offsets_of(listener, base)
         exact = self._exact
-        if exact is not None and exact[0] == listener and exact[1] == key:
+        if exact is not None and exact[0] == listener and exact[1] == key and exact[2] is not None:
             best = exact[2]
         else:
             best = self._nearest_ready(goal, key)

@@ -88,6 +88,7 @@ class ListenerTracking:
         if not (np.isfinite(yaw_deg) and abs(yaw_deg) <= _MAX_YAW_DEG):
             raise ParameterError(f"yaw_deg must be within ±{_MAX_YAW_DEG:g}°, got {yaw_deg!r}")
         with self._parameter_lock:
+            self._check_in_front(position, "position_m")
             self._tracked = self._moved(self._listener, position, float(yaw_deg))
             self._retarget()
 
@@ -109,6 +110,9 @@ class ListenerTracking:
         if track is not None and not isinstance(track, ListenerTrack):
             raise ParameterTypeError(f"track must be a ListenerTrack or None, got {type(track).__name__}")
         with self._parameter_lock:
+            if track is not None:
+                for row, position in enumerate(track.positions_m):
+                    self._check_in_front(position, f"track {track.source} row {row}: x_m")
             self._track = track
             self._track_run = None
             if track is None:
@@ -152,6 +156,14 @@ class ListenerTracking:
         return 0 if tracker is None else tracker.grid.nbytes
 
     # ------------------------------------------------------------------ internals
+    def _check_in_front(self, position: np.ndarray, what: str) -> None:
+        """The head must stay clear of the enclosure (x is toward it)."""
+        listener = self._listener
+        room = listener.distance_m - listener.fore_aft_offset_m - self._enclosure.body_radius_m - listener.head_radius_m
+        if position[0] >= room:
+            raise ParameterError(f"{what} = {position[0]:g} m puts the head into {self._enclosure.name!r} "
+                                 f"({listener.distance_m:g} m away); x must stay below {room:.3f} m")
+
     @staticmethod
     def _moved(base: Listener, position: np.ndarray, yaw_deg: float) -> Listener:
         return base.moved(fore_aft_offset_m=base.fore_aft_offset_m + float(position[0]),
