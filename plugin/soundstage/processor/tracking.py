@@ -19,7 +19,8 @@ thread from it:
 Every design keeps the stream's latency (the modelling delay pinned by the processor), so any
 two of them crossfade. Grid steps come from the separation lost between grid points
 (``python benchmarks/tracking.py``: studio speaker, CTC alone, 1–6 kHz, on the design sphere and
-on KEMAR): half a step off (1 cm lateral, 5 cm distance, 2.5° yaw) costs at most ≈ 0.8 dB.
+on KEMAR): half a step off (1 cm lateral, 5 cm distance, 2.5° yaw) costs at most 1.1 dB
+(yaw, on KEMAR); twice the lateral step would cost 0.8–1.0 dB and three times 2–3 dB.
 A design of the studio speaker holds 115 kB of FIR; the default budget of 32 MiB holds ≈ 290 of
 the grid's 4433 points, least recently served dropped first.
 """
