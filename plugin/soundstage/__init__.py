@@ -29,6 +29,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 #: plugin imports it in every test run).
 _LAZY = {
     "SpatialProcessor": "soundstage.processor",
+    "ListenerTrack": "soundstage.processor",
     "Board": "soundstage.board",
     "BoardMix": "soundstage.board",
     "StreamingProcessor": "soundstage.processor",

@@ -41,6 +41,10 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
                         help="processor parameter, e.g. width_deg=20 or bypass=ctc,beam (repeatable)")
     parser.add_argument("--monitor", choices=["drivers", "headphones"], default="drivers",
                         help="'headphones': the listening simulation's ear signals instead of driver feeds")
+    parser.add_argument("--track", default=None, metavar="TRACK.csv",
+                        help="listener track (CSV rows: time_s, x_m, y_m, z_m, yaw_deg re the design position): "
+                             "the filters follow the listener; with --monitor headphones the simulated "
+                             "listener moves along it too")
     parser.add_argument("--gain", type=_gain, default=None, metavar="auto|DB",
                         help="gain of the output: 'auto' = the largest keeping every driver's true peak "
                              "<= -1 dBTP (from the input's peak and the filters' worst-case gain); default "
@@ -69,6 +73,8 @@ def run_render(args: argparse.Namespace) -> int:
     on stderr: each output channel's peak (dBFS) and the gain applied."""
     from pathlib import Path
 
+    import numpy as np
+
     from .._errors import ParameterError
     from ..board import stream_file
     from ..monitor import BinauralProcessor
@@ -84,6 +90,10 @@ def run_render(args: argparse.Namespace) -> int:
         raise ParameterError(f"--bit-depth 32 (float) is not available for FLAC ({args.output}); use 16 or 24")
     integer = is_integer_output(suffix, args.bit_depth)
     spatial = processor = SpatialProcessor(args.preset, **dict(args.param))
+    if args.track is not None:
+        from ..processor import ListenerTrack
+
+        spatial.track = ListenerTrack.from_csv(args.track)
     names = processor.driver_names
     if args.monitor == "headphones":
         processor = BinauralProcessor(processor)
@@ -103,7 +113,9 @@ def run_render(args: argparse.Namespace) -> int:
             raise ParameterError(f"input {args.input!r} does not exist or is not a file")
         with AudioFile(str(args.input)) as reader:
             sample_rate = reader.samplerate
-        gain_db = auto_gain_db(spatial.design(sample_rate).headroom_db, file_true_peak_dbtp(args.input))
+        designs = spatial.design_track(sample_rate) or [spatial.design(sample_rate)]
+        headroom = np.max([filters.headroom_db for filters in designs], axis=0)  # the worst along the track
+        gain_db = auto_gain_db(headroom, file_true_peak_dbtp(args.input))
     else:
         gain_db, how = (0.0 if args.gain is None else float(args.gain)), "fixed"
     meter = PeakMeter(processor, gain_db, integer_output=integer, output=str(args.output))

@@ -259,7 +259,7 @@ class Auralizer(StreamingProcessor):
         self._convolver = PartitionedConvolver(filters, partition_size=self._partition_size)
         self._convolver_rate = float(sample_rate)
 
-    def move_listener(self, listener: Listener, crossfade_samples: int = 0) -> None:
+    def move_listener(self, listener: Listener, crossfade_samples: int = 0, *, impulse_responses=None) -> None:
         """Move the listener, mid-stream if need be: the ear signals crossfade linearly from
         the old position's impulse responses to the new one's over ``crossfade_samples`` (the
         convolver keeps its input history, so there is no gap and no onset).
@@ -270,14 +270,20 @@ class Auralizer(StreamingProcessor):
             The new listening position.
         crossfade_samples : int
             Length of the crossfade in output samples (0: switch at the next sample).
+        impulse_responses : numpy.ndarray [shape=(n_drivers, 2, n_taps), dtype=float32], optional
+            The new position's responses already computed (e.g. in the background, so that the
+            audio call does not compute them); default: computed here.
         """
         if not isinstance(listener, Listener):
             raise ParameterError(f"listener must be a Listener, got {type(listener).__name__}")
         self._listener = listener
         if self._convolver is None:
             return
-        irs = self.impulse_responses(self._convolver_rate)
-        filters = np.ascontiguousarray(np.transpose(irs, (1, 0, 2)), dtype=np.float32)
+        if impulse_responses is None:
+            irs = self.impulse_responses(self._convolver_rate)
+            filters = np.ascontiguousarray(np.transpose(irs, (1, 0, 2)), dtype=np.float32)
+        else:
+            filters = np.ascontiguousarray(impulse_responses, dtype=np.float32)
         taps = self._convolver.num_taps
         if filters.shape[2] <= taps:
             padded = np.zeros(filters.shape[:2] + (taps,), dtype=np.float32)

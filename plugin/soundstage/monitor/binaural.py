@@ -3,8 +3,11 @@
 The driver feeds of the wrapped processor go straight into an :class:`~.auralizer.Auralizer` of
 its enclosure at its design listener with its design head, block by block, so the pair streams
 like one processor: ``(2, n)`` ear signals, latency = the processor's + the auralizer's, any
-chunking equal to one call. When a redesign moves the design listener, the simulated listener
-moves with it.
+chunking equal to one call. The simulated listener follows the processor's listener: its design
+listener, or where :meth:`SpatialProcessor.set_listener` / a :class:`ListenerTrack` put the head.
+A move mid-stream computes the new impulse responses in the background (never in the audio
+call) and crossfades to them when they are ready; with a track, at the row's sample (computed
+there), so a tracked render does not depend on timing or chunking.
 
 The listening simulation sits above the processor layer: the processor never imports it.
 
@@ -26,8 +29,9 @@ import numpy as np
 
 from .._errors import ParameterError
 from ..processor.base import StreamingProcessor
+from ..processor.redesign import DesignQueue
 from ..processor.spatial import CROSSFADE_MS, SpatialProcessor
-from .auralizer import Auralizer
+from .auralizer import Auralizer, binaural_impulse_responses
 
 __all__ = ["BinauralProcessor"]
 
@@ -64,6 +68,8 @@ class BinauralProcessor(StreamingProcessor):
         self._processor = processor
         self._auralizer: Auralizer | None = None
         self._auralizer_for: tuple | None = None
+        self._moves = DesignQueue(_impulse_responses_for)  # listener moves, computed off the audio call
+        self._move_asked: tuple | None = None
 
     @property
     def processor(self) -> SpatialProcessor:
@@ -106,23 +112,41 @@ class BinauralProcessor(StreamingProcessor):
         self._processor.prepare(sample_rate, num_input_channels, max_block_size)
         self._follow_listener()
 
-    def _follow_listener(self) -> None:
-        """Follow the listener of the filters in use: a move mid-stream crossfades the
-        auralizer's impulse responses with the processor's crossfade; a new sample rate builds
-        a new auralizer."""
-        filters = self._processor.filterset
-        key = (filters.sample_rate, filters.listener)
+    def _listener_key(self) -> tuple:
+        processor = self._processor
+        filters = processor.filterset
+        tracked = processor._tracked
+        return filters.sample_rate, (tracked if tracked is not None else filters.listener)
+
+    def _follow_listener(self, now: bool = True) -> None:
+        """Follow the listener: a move mid-stream crossfades the auralizer's impulse responses
+        with the processor's crossfade (computed here if ``now``, else asked of the background
+        and adopted by a later block); a new sample rate builds a new auralizer."""
+        key = self._listener_key()
         if self._auralizer_for == key:
             return
-        if self._auralizer is not None and self._auralizer_for[0] == filters.sample_rate:
-            crossfade = int(round(CROSSFADE_MS * filters.sample_rate / 1000.0))
-            self._auralizer.move_listener(filters.listener, crossfade)
-            self._auralizer_for = key
+        sample_rate, listener = key
+        if self._auralizer is not None and self._auralizer_for[0] == sample_rate:
+            crossfade = int(round(CROSSFADE_MS * sample_rate / 1000.0))
+            if now:
+                self._moves.discard()
+                self._move_asked = None
+                self._auralizer.move_listener(listener, crossfade)
+                self._auralizer_for = key
+                return
+            ready = self._moves.take_ready() if self._moves.has_ready else None
+            if ready is not None and ready[0] is not None and ready[0][0] == key:
+                self._auralizer.move_listener(listener, crossfade, impulse_responses=ready[0][1])
+                self._auralizer_for = key
+            elif self._move_asked != key:
+                processor = self._processor
+                self._moves.request(key, processor.enclosure, processor.design_parameters.head_model)
+                self._move_asked = key
         else:
             processor = self._processor
-            auralizer = Auralizer(processor.enclosure, listener=filters.listener,
+            auralizer = Auralizer(processor.enclosure, listener=listener,
                                   head=processor.design_parameters.head_model)
-            auralizer.prepare(filters.sample_rate, processor.enclosure.num_drivers, _AURALIZER_BLOCK)
+            auralizer.prepare(sample_rate, processor.enclosure.num_drivers, _AURALIZER_BLOCK)
             self._auralizer, self._auralizer_for = auralizer, key
 
     @property
@@ -132,9 +156,19 @@ class BinauralProcessor(StreamingProcessor):
         return int(self._processor.latency_samples + self._auralizer.latency_samples)
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
-        feeds = self._processor.process_block(block)
-        self._follow_listener()
-        return self._auralizer.process_block(feeds)
+        processor = self._processor
+        if processor.track is None:
+            feeds = processor.process_block(block)
+            self._follow_listener(now=False)
+            return self._auralizer.process_block(feeds)
+        # With a track, move at the rows' samples: split the block there.
+        cuts = sorted({c for c in processor._track_cuts(block.shape[1]) if 0 < c < block.shape[1]})
+        parts = []
+        for start, stop in zip([0, *cuts], [*cuts, block.shape[1]]):
+            feeds = processor.process_block(np.ascontiguousarray(block[:, start:stop]))
+            self._follow_listener(now=True)
+            parts.append(self._auralizer.process_block(feeds))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def _reset_state(self) -> None:
         self._processor._reset_state()
@@ -142,6 +176,13 @@ class BinauralProcessor(StreamingProcessor):
             self._follow_listener()
         if self._auralizer is not None:
             self._auralizer.reset()
+
+
+def _impulse_responses_for(key, enclosure, head):
+    """(key, impulse responses as the auralizer's convolver takes them) for a moved listener."""
+    sample_rate, listener = key
+    irs, _ = binaural_impulse_responses(enclosure, listener, sample_rate, head=head)
+    return key, np.ascontiguousarray(np.transpose(irs, (1, 0, 2)), dtype=np.float32)
 
 
 def _forward(name: str) -> property:

@@ -36,6 +36,7 @@ from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
 from .state import ProcessorState
+from .tracking_mixin import ListenerTracking
 
 __all__ = ["SpatialProcessor"]
 
@@ -60,7 +61,7 @@ def _partition_for(sample_rate: float) -> int:
     return next(size for limit, size in _PARTITION if sample_rate <= limit)
 
 
-class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
+class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, StreamingProcessor):
     """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
 
     Parameters
@@ -132,6 +133,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
+        self._init_tracking()
         if "output" in parameters:
             raise ParameterError("SpatialProcessor outputs driver feeds; for the ear signals wrap it: "
                                  "soundstage.monitor.BinauralProcessor(SpatialProcessor(...))")
@@ -201,6 +203,8 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         filters = self._filters
         if filters is None:
             return
+        if self._retarget():  # a tracked listener: the tracker designs for where it is
+            return
         self._queue.request(self._enclosure, self._listener, self._latency_kept(self._design, filters),
                             filters.sample_rate)
 
@@ -240,6 +244,8 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         kernels; off the real-time path, so it waits for a redesign in flight."""
         self._take_newest_design(sample_rate)
         self._build_kernels(self._filters)
+        with self._parameter_lock:
+            self._retarget()
 
     def _take_newest_design(self, sample_rate: float) -> None:
         """Make ``self._filters`` match the current parameters at ``sample_rate`` now (no
@@ -306,7 +312,14 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         """Between blocks, once any running crossfade has ended: switch to the newest finished
         background design with a crossfade. A design that failed leaves the current filters
         playing and warns; with nothing newer on the way it also restores their parameters."""
-        if self._fade_left > 0 or not self._queue.has_ready:  # the usual block: no lock taken
+        if self._fade_left > 0:
+            return
+        if self._tracker is not None and self._track is None and self._taps is None:
+            served = self._tracker.serve(self._filters)
+            if served is not None:
+                self._switch_to(served)
+                return
+        if not self._queue.has_ready:  # the usual block: no lock taken
             return
         ready = self._queue.take_ready()
         if ready is None:
@@ -322,11 +335,17 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             return
         if old is not None and new.sample_rate != old.sample_rate:
             return  # designed for a sample rate no longer in use
+        self._switch_to(new)
+
+    def _switch_to(self, new: FilterSet, crossfade_ms: float = CROSSFADE_MS) -> None:
+        """Play ``new`` from the next sample, crossfading from what plays over ``crossfade_ms``
+        when the two have the same shape and latency (otherwise at once)."""
+        old = self._filters
         if new.parameters in _PINNED:  # the filters answer the parameters asked for, latency kept
             new = replace(new, parameters=_PINNED[new.parameters])
         if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
                 and self._taps is None):
-            crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
+            crossfade = int(round(crossfade_ms * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             if new.centre_extraction != old.centre_extraction:
                 # Ramp the extraction with the convolver's raised-cosine crossfade.
@@ -364,6 +383,11 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
         self._adopt_ready_design()
+        if self._track is not None and self._taps is None:
+            return self._process_tracked(block)
+        return self._process_untracked(block)
+
+    def _process_untracked(self, block: np.ndarray) -> np.ndarray:
         n = block.shape[1]
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
@@ -388,7 +412,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         return out
 
     def _render_chunks(self, chunks):
-        if self._num_threads == 1 or self._taps is not None:
+        if self._num_threads == 1 or self._taps is not None or self._track is not None:
             return super()._render_chunks(chunks)
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
@@ -402,6 +426,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             # A reset is off the real-time path: take the newest design without a crossfade.
             self._take_newest_design(self._filters.sample_rate)
             self._build_kernels(self._filters)
+        self._restart_tracking()
         if self._taps is not None:
             self._taps.reset()
         elif self._extractor is not None:

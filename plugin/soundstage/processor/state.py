@@ -22,13 +22,15 @@ from ..presets.loader import _make_preset
 __all__ = ["ProcessorState"]
 
 
-def _rebuild(cls, preset, enclosure, listener, design, partition_size):
-    """Unpickle / copy: a new processor with exactly these objects and no stream."""
+def _rebuild(cls, preset, enclosure, listener, design, partition_size, track=None):
+    """Unpickle / copy: a new processor with exactly these objects (and listener track) and no
+    stream."""
     if preset is not None:
         proc = cls(preset, partition_size=partition_size)
         proc._listener, proc._design = listener, design
     else:
         proc = cls(enclosure, listener=listener, design=design, partition_size=partition_size)
+    proc.track = track
     return proc
 
 
@@ -112,7 +114,7 @@ class ProcessorState:
     def __reduce__(self):
         with self._parameter_lock:
             return (_rebuild, (type(self), self._preset, self._enclosure, self._listener, self._design,
-                               self._partition_size))
+                               self._partition_size, self._track))
 
     def __copy__(self):
         rebuild, args = self.__reduce__()

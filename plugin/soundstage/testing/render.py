@@ -25,6 +25,7 @@ def render_for_regression(
     output: str = "drivers",
     *,
     seed: int = 0,
+    track=None,
 ) -> np.ndarray:
     """Render a deterministic test signal through a preset, ready for ``audio_regression``.
 
@@ -52,6 +53,9 @@ def render_for_regression(
         (``soundstage.monitor.BinauralProcessor(SpatialProcessor(...))``).
     seed : int, keyword-only
         Seed of the built-in signal's random parts.
+    track : ListenerTrack, optional, keyword-only
+        A moving listener (:class:`soundstage.ListenerTrack`): the filters follow it, and with
+        ``output="binaural"`` the simulated listener moves along it too (deterministic).
 
     Returns
     -------
@@ -86,7 +90,11 @@ def render_for_regression(
             raise AudioFormatError(
                 f"signal must be a built-in signal name or float32/float64 audio of 1 or 2 "
                 f"dimensions, got dtype {audio.dtype}, shape {audio.shape}")
-    processor = importlib.import_module("soundstage.processor").SpatialProcessor(preset, **kwargs)
+    processing = importlib.import_module("soundstage.processor")
+    if track is not None and not isinstance(track, processing.ListenerTrack):
+        raise ParameterError(f"track must be a soundstage.ListenerTrack, got {type(track).__name__}")
+    processor = processing.SpatialProcessor(preset, **kwargs)
+    processor.track = track
     if output == "binaural":
         processor = importlib.import_module("soundstage.monitor").BinauralProcessor(processor)
     rendered = np.asarray(processor.process(audio, sample_rate))
