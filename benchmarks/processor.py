@@ -56,11 +56,11 @@ def scipy_overlap_save(fir: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def redesign_ms(name: str) -> tuple[float, float]:
     """(ms after a width change, ms from scratch) for ``name`` at 48 kHz."""
-    from soundstage.design import designer, plant_cache
+    from soundstage.design import designer, stage_cache
 
     proc = SpatialProcessor(name)
-    designer._design_cached.cache_clear()  # from scratch: no design and no plant cached
-    plant_cache.clear()
+    designer._design_cached.cache_clear()  # from scratch: no design and no stage cached
+    stage_cache.clear()
     start = time.perf_counter()
     proc.design(SAMPLE_RATE)
     scratch = time.perf_counter() - start

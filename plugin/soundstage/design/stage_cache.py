@@ -1,0 +1,135 @@
+"""A bounded cache of design stages, so a redesign recomputes only what the change touches.
+
+A design is a chain of stages (:mod:`.designer`); each depends on a few of its inputs only:
+
+==================  ==========================================================================
+stage               depends on
+==================  ==========================================================================
+``crossover``       driver bands, crossover order, sample rate, grid
+``plant``           enclosure, listener, head, grid (the driver → ear responses)
+``ensemble``        the plants of the robust-head ensemble (enclosure, listener, heads, grid)
+``point_source``    the voicing reference (enclosure, listener, head, grid)
+``cancellation``    the CTC / null-steering solver: the regularised inverse of the plant
+                    (plant, null region, ensemble, crossovers) — not width, target, gains
+``relative_hrtf``   the virtualizer's R_v (head, width, virtual distance, grid)
+``beam``            the centre beam (enclosure, crossovers, beam settings, the gain cap)
+==================  ==========================================================================
+
+A width, target, centre-gain, beam or gain change therefore finds every stage but one or two
+in the cache. :func:`cached` keeps entries in least-recently-used order within a budget of
+:data:`MAX_BYTES` over all stages (a studio-speaker design at 48 kHz holds about 5 MB); cached
+values are read-only (arrays are frozen), so a cached stage is bitwise the freshly computed one
+and no caller can alter it. :data:`computations` counts the computations per stage (how tests
+see that a redesign hit the cache).
+
+The stage boundaries are also where a design that nobody wants any more stops:
+:func:`abandon_when` installs a check for the calling thread, and :func:`checkpoint` (called on
+every lookup and between the realisation's steps) raises :class:`DesignAbandoned` once it is
+true, so a superseded background redesign frees its worker within one stage.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+__all__ = ["MAX_BYTES", "cached", "clear", "computations", "cached_bytes", "DesignAbandoned", "abandon_when",
+           "checkpoint"]
+
+#: Memory budget of the cache over all stages (bytes); least recently used entries go first.
+MAX_BYTES = 64 * 2**20
+
+_entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_bytes = 0
+_lock = threading.Lock()
+#: Computations (cache misses) per stage name since the process started.
+computations: Counter = Counter()
+_thread = threading.local()
+
+
+class DesignAbandoned(Exception):
+    """Raised by :func:`checkpoint` in a design whose abandon check has become true."""
+
+
+@contextmanager
+def abandon_when(check: Callable[[], bool]) -> Iterator[None]:
+    """Within the block, designs on this thread stop at their next :func:`checkpoint` once
+    ``check()`` is true (raising :class:`DesignAbandoned`)."""
+    previous = getattr(_thread, "check", None)
+    _thread.check = check
+    try:
+        yield
+    finally:
+        _thread.check = previous
+
+
+def checkpoint() -> None:
+    """Raise :class:`DesignAbandoned` if the calling thread's design has been abandoned."""
+    check = getattr(_thread, "check", None)
+    if check is not None and check():
+        raise DesignAbandoned("the design was superseded")
+
+
+def _freeze(value):
+    """``value`` with its arrays read-only, and its size in bytes."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+        return value, value.nbytes
+    if isinstance(value, tuple):
+        frozen = [_freeze(v) for v in value]
+        return tuple(v for v, _ in frozen), sum(n for _, n in frozen)
+    return value, int(getattr(value, "nbytes", 0))
+
+
+def cached(stage: str, key: Hashable, compute: Callable[[], object]):
+    """``compute()`` for ``(stage, key)``, computed once while it stays in the cache.
+
+    Parameters
+    ----------
+    stage : str
+        Name of the stage (counted in :data:`computations`).
+    key : hashable
+        Everything the stage's result depends on.
+    compute : callable
+        Computes the result: an array, a tuple of arrays or an immutable object (its ``nbytes``
+        attribute, if any, is its size).
+
+    Returns
+    -------
+    The cached value, read-only.
+    """
+    global _bytes
+    checkpoint()
+    full_key = (stage, key)
+    with _lock:
+        entry = _entries.get(full_key)
+        if entry is not None:
+            _entries.move_to_end(full_key)
+            return entry[0]
+    value, size = _freeze(compute())
+    with _lock:
+        computations[stage] += 1
+        if full_key not in _entries:
+            _entries[full_key] = (value, size)
+            _bytes += size
+        while _bytes > MAX_BYTES and len(_entries) > 1:
+            _, (_, dropped) = _entries.popitem(last=False)
+            _bytes -= dropped
+    return value
+
+
+def cached_bytes() -> int:
+    """Bytes held by the cache now (≤ :data:`MAX_BYTES`, or one entry larger than it)."""
+    return _bytes
+
+
+def clear() -> None:
+    """Forget every cached stage."""
+    global _bytes
+    with _lock:
+        _entries.clear()
+        _bytes = 0
