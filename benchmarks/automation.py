@@ -8,8 +8,17 @@ studio-speaker at 48 kHz, 128-sample blocks paced in real time (one block every 
 * the worst click residual of a 440 Hz sine (``soundstage.testing.clicks``: the render high-passed
   at 2 kHz, relative to its peak) with ``width_deg`` toggled every 1 and every 10 blocks and
   ``bypass="upmix"`` toggled, against the static render's residual;
-* eight processors changed at once: when each has adopted its new design;
-* 100 000 rapid sets: the resident memory they add (after they are designed and adopted).
+* eight processors changed at once: when each has adopted its new design, against
+  8 × (one design time) / (design workers) — the shared pool's bound;
+* 100 000 rapid sets: the resident memory they add (after they are designed and adopted);
+* fast redesign: the time from setting a parameter mid-stream to its design being ready
+  (studio-speaker and soundbar; width, target, centre gain, output gain, beam, gain cap), next
+  to a design from scratch (empty caches) in the same run.
+
+Each figure is printed next to the issue's figure ("issue") and the one measured before the
+fast redesign and the two-slot design queue ("before", main at 7a98c4e), both on this machine
+kind; the time to final value is also compared with one design time + the crossfade measured
+in the same run.
 
 Run the same script on two trees to compare them (the metric is taken from this tree):
 ``PYTHONPATH=plugin python benchmarks/automation.py`` and
@@ -25,7 +34,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from soundstage import SpatialProcessor
+from soundstage import SpatialProcessor, presets
+from soundstage.design import design_filterset, designer, stage_cache
+from soundstage.processor.redesign import DESIGN_WORKERS
+from soundstage.processor.spatial import CROSSFADE_MS
 
 SAMPLE_RATE = 48000.0
 BLOCK = 128
@@ -133,15 +145,58 @@ def rapid_sets(count: int = 100_000) -> tuple[float, float, float]:
     return elapsed, peak, _rss_mb() - before
 
 
+#: Parameters changed in the fast-redesign table: three distinct values each (no design-cache hits).
+REDESIGN_CHANGES = (("width_deg", (27.3, 28.1, 29.7)), ("target_cancellation_db", (14.5, 16.5, 18.5)),
+                    ("centre_gain_db", (-2.5, -3.5, -4.5)), ("output_gain_db", (-5.0, -6.0, -7.0)),
+                    ("beam", (False, True, False)), ("max_gain_db", (10.5, 11.0, 11.5)))
+
+
+def redesign_ms(name: str) -> tuple[dict, float]:
+    """({parameter: best ms from a mid-stream set to the design being ready}, ms from scratch)."""
+    preset = presets.load(name)
+    designer._design_cached.cache_clear()
+    stage_cache.clear()
+    start = time.perf_counter()
+    design_filterset(preset.enclosure, preset.listener, preset.parameters, SAMPLE_RATE)
+    scratch = 1e3 * (time.perf_counter() - start)
+    proc = SpatialProcessor(preset)
+    proc(np.zeros((2, BLOCK), np.float32), SAMPLE_RATE, reset=False)
+    out = {}
+    for parameter, values in REDESIGN_CHANGES:
+        initial, times = getattr(proc, parameter), []
+        for value in values:
+            start = time.perf_counter()
+            setattr(proc, parameter, value)
+            proc.wait_for_design()
+            times.append(1e3 * (time.perf_counter() - start))
+            proc(np.zeros((2, BLOCK), np.float32), SAMPLE_RATE, reset=False)
+        setattr(proc, parameter, initial)
+        proc.wait_for_design()
+        out[parameter] = min(times)
+    return out, scratch
+
+
 def main() -> None:
     elapsed, peak, after = rapid_sets()  # first: its peak RSS is not hidden by a higher earlier one
+    print("fast redesign, ms from a mid-stream change to the new design (best of 3), 48 kHz "
+          "(issue: width 257–322 studio, ~300 soundbar; before: width 93–128; required ≤ 50, scratch ≤ 300)")
+    print("| preset | " + " | ".join(p for p, _ in REDESIGN_CHANGES) + " | from scratch |")
+    print("|---|" + "---:|" * (len(REDESIGN_CHANGES) + 1))
+    design_ms = None
+    for name in ("studio-speaker", "soundbar"):
+        times, scratch = redesign_ms(name)
+        design_ms = times["width_deg"] if design_ms is None else design_ms
+        print(f"| {name} | " + " | ".join(f"{times[p]:.0f}" for p, _ in REDESIGN_CHANGES) + f" | {scratch:.0f} |")
     print("continuous automation (studio-speaker, 48 kHz, 128-sample blocks in real time, 3 s)")
-    for every in (10, 40):
+    for every, issue, before in ((10, "0 of 113 adopted, final 350–620 ms", "4–5/s, final 250–420 ms"),
+                                 (40, "2 of 29 adopted", "4–5/s")):
         rate, settle = continuous(every)
         print(f"  new width every {every:3d} blocks ({every * BLOCK / SAMPLE_RATE * 1e3:5.1f} ms): "
-              f"{rate:5.1f} adoptions/s, final value heard after {settle:6.0f} ms")
+              f"{rate:5.1f} adoptions/s, final value heard after {settle:6.0f} ms "
+              f"(one design + crossfade: {design_ms + CROSSFADE_MS:.0f} ms) [issue: {issue}; before: {before}]")
     static = click("width_deg", [30.0], 0)
-    print(f"click residual of a 440 Hz sine (static {static:.2e}):")
+    print(f"click residual of a 440 Hz sine (static {static:.2e}) [issue: 0.52 = 3250x static one block apart; "
+          "before: 1.0–1.9x static]:")
     for name, parameter, values, every in (("width 20/40 every block", "width_deg", [20.0, 40.0], 1),
                                            ("width 20/40 every 10 blocks", "width_deg", [20.0, 40.0], 10),
                                            ("width 20/40 every 3 blocks", "width_deg", [20.0, 40.0], 3),
@@ -149,8 +204,11 @@ def main() -> None:
         r = click(parameter, values, every)
         print(f"  {name:30s} {r:.2e} = {r / static:8.1f} x static")
     times = eight_at_once()
-    print("8 processors changed at once, adopted after (s): " + " ".join(f"{t:.2f}" for t in times))
-    print(f"100 000 rapid sets: {elapsed:.2f} s, peak RSS +{peak:.1f} MB, +{after:.1f} MB once adopted")
+    print("8 processors changed at once, adopted after (s): " + " ".join(f"{t:.2f}" for t in times)
+          + f"  [8 x design / {DESIGN_WORKERS} workers = {8 * design_ms / DESIGN_WORKERS / 1e3:.2f} s; "
+          "issue: 0.22 … 1.78; before: 1.7–2.2]")
+    print(f"100 000 rapid sets: {elapsed:.2f} s, peak RSS +{peak:.1f} MB, +{after:.1f} MB once adopted "
+          "[issue: +235 MB peak, +80 MB after]")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ CHANGES = [
     ("output_gain_db", -7.0, set()),
     ("beam", False, set()),
     ("beam_band_hz", (800.0, 4500.0), {"beam"}),
-    ("max_gain_db", 10.5, {"beam", "nulls"}),
+    ("beam_max_effort_db", 12.0, set()),
+    ("max_gain_db", 10.5, {"nulls"}),  # the null regions' effort limit depends on the cap
 ]
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from .._errors import DesignError, ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from . import stage_cache
-from .beamformer import design_centre_beam
+from .beamformer import beam_solution, blend_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import CancellationSolver, design_cancellation
 from .ear_plant import design_plant as _plant
@@ -65,16 +65,14 @@ _MAX_DESIGN_HZ = 20000.0
 #: worst case over input combinations (:mod:`.headroom`) is what G_max caps.
 _PATH_SHARE_DB = 4.0
 
-def _centre_beam(enclosure: Enclosure, parameters: DesignParameters, crossover, plain_centre, f) -> np.ndarray:
-    """The centre beam's driver weights (N, F'), crossovers included, before the centre gain."""
+def _beam_solution(enclosure: Enclosure, parameters: DesignParameters, crossover, plain_centre, f):
+    """The centre beam's unconstrained weights (see :func:`.beamformer.beam_solution`)."""
     from ..acoustics.plant import enclosure_far_field
 
     nulls = parameters.beam_null_azimuths_deg
     directions = enclosure_far_field(enclosure, (0.0,) + nulls + _LOBE_EDGES_DEG, f)
-    return design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
-                              parameters.beam_band_hz, parameters.beam_max_effort_db,
-                              lobe_far_field=directions[1 + len(nulls):],
-                              max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
+    return beam_solution(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
+                         parameters.beam_band_hz, lobe_far_field=directions[1 + len(nulls):])
 
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
@@ -206,10 +204,13 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     plain_centre = plain.sum(axis=1)
     beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
     if beam_on:
+        # the beam's solve does not depend on the effort or gain caps: only its blend does
         beam_key = (enclosure, parameters.crossover_order, parameters.beam_null_azimuths_deg, parameters.beam_band_hz,
-                    parameters.beam_max_effort_db, parameters.max_gain_db, grid_key)
-        centre = stage_cache.cached("beam", beam_key, lambda: _centre_beam(enclosure, parameters, crossover,
-                                                                           plain_centre, f))
+                    grid_key)
+        exact = stage_cache.cached("beam", beam_key, lambda: _beam_solution(enclosure, parameters, crossover,
+                                                                            plain_centre, f))
+        centre = blend_beam(exact, crossover, plain_centre, f, parameters.beam_band_hz, parameters.beam_max_effort_db,
+                            max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
