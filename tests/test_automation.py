@@ -181,3 +181,68 @@ def test_processors_design_side_by_side(monkeypatch):
         p(block, SR, reset=False)
     assert [p.filterset.parameters.width_deg for p in procs] == [22.0, 23.0]
     assert not barrier.broken
+
+
+def test_after_automation_stops_the_output_is_the_final_values():
+    # A new width every block for 40 blocks, then the stream goes on: once the last design is
+    # adopted and its crossfade is over, the output is bitwise that of a processor designed for
+    # the final width (with the stream's latency, which automation keeps).
+    from dataclasses import replace
+
+    from soundstage import presets
+
+    x = (np.random.default_rng(3).standard_normal((2, int(0.8 * SR))) * 0.1).astype(np.float32)
+    widths = np.linspace(20.0, 50.0, 40)
+    proc = SpatialProcessor("studio-speaker")
+    outs = []
+    for i, start in enumerate(range(0, x.shape[1], BLOCK)):
+        if i < len(widths):
+            proc.width_deg = float(widths[i])
+        elif i == len(widths):
+            proc.wait_for_design()
+        outs.append(proc(x[:, start:start + BLOCK], SR, reset=False))
+    preset = presets.load("studio-speaker")
+    pinned = replace(preset.parameters, width_deg=float(widths[-1]), adapt_modelling_delay=False,
+                     modelling_delay_ms=proc.filterset.latency_samples * 1000.0 / SR)
+    reference = SpatialProcessor(preset.enclosure, listener=preset.listener, design=pinned)
+    expected = [reference(x[:, start:start + BLOCK], SR, reset=False) for start in range(0, x.shape[1], BLOCK)]
+    assert proc.filterset.parameters.width_deg == widths[-1]
+    tail = int(0.4 * SR)  # well after the last adoption and its 30 ms crossfade
+    np.testing.assert_array_equal(np.concatenate(outs, axis=1)[:, -tail:], np.concatenate(expected, axis=1)[:, -tail:])
+
+
+def test_a_superseded_design_stops_at_its_next_stage_and_frees_its_worker():
+    from soundstage.design.stage_cache import DesignAbandoned, checkpoint
+    from soundstage.processor.redesign import DesignQueue
+
+    release, looping, stopped = threading.Event(), threading.Event(), []
+
+    def design(tag):
+        if tag == "oldest":
+            assert release.wait(30)
+        elif tag == "stale":
+            looping.set()
+            try:
+                while True:  # a long design, passing stage boundaries
+                    checkpoint()
+                    threading.Event().wait(0.001)
+            except DesignAbandoned:
+                stopped.append(tag)
+                raise
+        return tag
+
+    queue = DesignQueue(design)
+    queue.request("oldest")
+    queue.request("stale")
+    assert looping.wait(30)
+    queue.request("final")  # supersedes "stale", which stops; "final" runs on its worker
+    for _ in range(30000):
+        if queue.has_ready:
+            break
+        threading.Event().wait(0.001)
+    newest_first = queue.take_ready()
+    release.set()
+    assert queue.wait(30)
+    assert stopped == ["stale"] and newest_first == ("final", None)
+    assert queue.take_ready() is None  # the oldest finished later: older than "final", dropped
+    assert (queue.started, queue.abandoned) == (3, 1)
