@@ -58,7 +58,8 @@ def _adopted(proc) -> bool:
 
 
 def continuous(every_blocks: int, seconds: float = 3.0) -> tuple[float, float]:
-    """(adoptions per second, ms from the last change to its adoption) in real-time pacing."""
+    """(adoptions per second, ms from the last change until it is heard in full: its adoption
+    plus the crossfade) in real-time pacing."""
     proc = SpatialProcessor("studio-speaker")
     block = np.zeros((2, BLOCK), np.float32)
     block[0, 0] = 1e-3
@@ -66,16 +67,17 @@ def continuous(every_blocks: int, seconds: float = 3.0) -> tuple[float, float]:
     period = BLOCK / SAMPLE_RATE
     n_blocks = int(seconds / period)
     adoptions, last = 0, proc.filterset
-    widths = np.linspace(20.0, 60.0, 97) + np.random.default_rng().uniform(0.0, 0.4)  # no design-cache hits
+    # distinct widths, new to this process: no design-cache hits
+    widths = np.linspace(20.0, 60.0, n_blocks // every_blocks + 1) + np.random.default_rng().uniform(0.0, 0.3)
     start = time.perf_counter()
     for i in range(n_blocks):
         if i % every_blocks == 0:
-            proc.width_deg = float(widths[(i // every_blocks) % len(widths)])
+            proc.width_deg = float(widths[i // every_blocks])
+            stopped = time.perf_counter()  # automation stops with its last change
         proc(block, SAMPLE_RATE, reset=False)
         if proc.filterset is not last:
             adoptions, last = adoptions + 1, proc.filterset
         time.sleep(max(0.0, start + (i + 1) * period - time.perf_counter()))
-    stopped = time.perf_counter()
     i = n_blocks
     while not _adopted(proc) and time.perf_counter() - stopped < 10:
         proc(block, SAMPLE_RATE, reset=False)
@@ -83,7 +85,7 @@ def continuous(every_blocks: int, seconds: float = 3.0) -> tuple[float, float]:
         time.sleep(max(0.0, start + (i + 1) * period - time.perf_counter()))
     settle_ms = 1e3 * (time.perf_counter() - stopped)
     # the crossfade of the final design has to finish too
-    return adoptions / seconds, settle_ms + 30.0
+    return adoptions / seconds, settle_ms + CROSSFADE_MS
 
 
 def click(parameter: str, values: list, every_blocks: int, seconds: float = 1.5) -> float:

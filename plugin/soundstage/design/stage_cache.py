@@ -11,14 +11,17 @@ stage               depends on
 ``point_source``    the voicing reference (enclosure, listener, head, grid)
 ``cancellation``    the CTC / null-steering solver: the regularised inverse of the plant
                     (plant, null region, ensemble, crossovers) — not width, target, gains
+``nulls``           its cancellation-only solution and χ(ρ) (+ the gain cap with null regions)
 ``relative_hrtf``   the virtualizer's R_v (head, width, virtual distance, grid)
-``beam``            the centre beam (enclosure, crossovers, beam settings, the gain cap)
+``beam``            the centre beam's solve (enclosure, crossovers, null and band settings);
+                    its effort and gain caps are applied afresh in every design
 ==================  ==========================================================================
 
 A width, target, centre-gain, beam or gain change therefore finds every stage but one or two
 in the cache. :func:`cached` keeps entries in least-recently-used order within a budget of
-:data:`MAX_BYTES` over all stages (a studio-speaker design at 48 kHz holds about 5 MB); cached
-values are read-only (arrays are frozen), so a cached stage is bitwise the freshly computed one
+:data:`MAX_BYTES` over all stages (a studio-speaker or soundbar design holds about 8–9 MB at any
+sample rate, most of it the CTC inverse and the χ(ρ) of its nulls, so the cache keeps the
+stages of about seven listener positions or presets); cached values are read-only (arrays are frozen), so a cached stage is bitwise the freshly computed one
 and no caller can alter it. :data:`computations` counts the computations per stage (how tests
 see that a redesign hit the cache).
 
