@@ -246,3 +246,17 @@ def test_a_superseded_design_stops_at_its_next_stage_and_frees_its_worker():
     assert stopped == ["stale"] and newest_first == ("final", None)
     assert queue.take_ready() is None  # the oldest finished later: older than "final", dropped
     assert (queue.started, queue.abandoned) == (3, 1)
+
+
+def test_automating_distinct_values_leaves_nothing_behind():
+    # A host automating through thousands of distinct values: what the processor keeps is
+    # bounded (the design caches), not one record per value set.
+    from soundstage.design import DesignParameters
+
+    proc = SpatialProcessor("studio-speaker")
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
+    for k in range(3000):
+        proc.width_deg = 20.0 + k * 1e-3
+    assert proc.wait_for_design(60)
+    gc.collect()
+    assert sum(isinstance(o, DesignParameters) for o in gc.get_objects()) < 500
