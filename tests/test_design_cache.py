@@ -109,4 +109,11 @@ def test_cache_hands_out_read_only_values_and_keeps_within_its_budget(monkeypatc
         assert stage_cache.cached_bytes() <= stage_cache.MAX_BYTES
     stage_cache.cached("test", "a", lambda: calls.append(1) or np.ones(3))  # least recently used: dropped
     assert len(calls) == 2
+    # one stage filling up drops its own oldest entries, not another stage's
+    monkeypatch.setattr(stage_cache, "MAX_BYTES", 2**30)
+    stage_cache.cached("other", "kept", lambda: np.ones(1))
+    for k in range(stage_cache.MAX_ENTRIES_PER_STAGE + 5):
+        stage_cache.cached("test", ("many", k), lambda: np.zeros(1))
+    assert stage_cache.cached("other", "kept", lambda: np.zeros(1))[0] == 1.0
+    assert stage_cache.cached("test", ("many", 0), lambda: np.full(1, 7.0))[0] == 7.0  # recomputed
     stage_cache.clear()

@@ -19,11 +19,12 @@ stage               depends on
 
 A width, target, centre-gain, beam or gain change therefore finds every stage but one or two
 in the cache. :func:`cached` keeps entries in least-recently-used order within a budget of
-:data:`MAX_BYTES` over all stages (a studio-speaker or soundbar design holds about 8–9 MB at any
-sample rate, most of it the CTC inverse and the χ(ρ) of its nulls, so the cache keeps the
-stages of about seven listener positions or presets); cached values are read-only (arrays are frozen), so a cached stage is bitwise the freshly computed one
-and no caller can alter it. :data:`computations` counts the computations per stage (how tests
-see that a redesign hit the cache).
+:data:`MAX_BYTES` over all stages and :data:`MAX_ENTRIES_PER_STAGE` per stage. A studio-speaker
+or soundbar design holds about 8–9 MB at any sample rate, most of it the CTC inverse and the
+χ(ρ) of its nulls, so the cache keeps the stages of about seven listener positions or presets.
+Cached values are read-only (arrays are frozen), so a cached stage is bitwise the freshly
+computed one and no caller can alter it. :data:`computations` counts the computations per
+stage (how tests see that a redesign hit the cache).
 
 The stage boundaries are also where a design that nobody wants any more stops:
 :func:`abandon_when` installs a check for the calling thread, and :func:`checkpoint` (called on
@@ -40,13 +41,17 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["MAX_BYTES", "cached", "clear", "computations", "cached_bytes", "DesignAbandoned", "abandon_when",
+__all__ = ["MAX_BYTES", "MAX_ENTRIES_PER_STAGE", "cached", "clear", "computations", "cached_bytes", "DesignAbandoned", "abandon_when",
            "checkpoint"]
 
 #: Memory budget of the cache over all stages (bytes); least recently used entries go first.
 MAX_BYTES = 64 * 2**20
+#: Entries kept per stage: automation through many values (a new R_v per width) then drops its
+#: own oldest entries, not the plants and inverses of other processors.
+MAX_ENTRIES_PER_STAGE = 64
 
 _entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_per_stage: Counter = Counter()
 _bytes = 0
 _lock = threading.Lock()
 #: Computations (cache misses) per stage name since the process started.
@@ -119,10 +124,20 @@ def cached(stage: str, key: Hashable, compute: Callable[[], object]):
         if full_key not in _entries:
             _entries[full_key] = (value, size)
             _bytes += size
+            _per_stage[stage] += 1
+        if _per_stage[stage] > MAX_ENTRIES_PER_STAGE:
+            _drop(next(k for k in _entries if k[0] == stage))
         while _bytes > MAX_BYTES and len(_entries) > 1:
-            _, (_, dropped) = _entries.popitem(last=False)
-            _bytes -= dropped
+            _drop(next(iter(_entries)))
     return value
+
+
+def _drop(full_key: tuple) -> None:
+    """Forget one entry (the lock is held)."""
+    global _bytes
+    _, size = _entries.pop(full_key)
+    _bytes -= size
+    _per_stage[full_key[0]] -= 1
 
 
 def cached_bytes() -> int:
@@ -135,4 +150,5 @@ def clear() -> None:
     global _bytes
     with _lock:
         _entries.clear()
+        _per_stage.clear()
         _bytes = 0
