@@ -20,6 +20,12 @@ leaves the ipsilateral ear unchanged and gives, with the virtualizer bypassed, a
 meets the target curve χ_t(f), and raised where the driver filters would exceed G_max
 (|X_d · w_d(ρ)| ≤ G_max is a quadratic inequality in ρ per driver: solved in closed form).
 
+What depends on the plant only — the ear responses of the plain feeds and the regularised
+inverse of the constraint rows (:class:`~.regularised_inverse.RegularisedInverse`, one SVD per
+side for every target and regularisation) — is a :class:`CancellationSolver`, and χ(ρ) of its
+cancellation-only solution is :meth:`CancellationSolver.nulls`; the designer caches both, so a
+new width (the virtualizer's targets), target curve or gain costs a few products per frequency.
+
 References
 ----------
 O. Kirkeby, P. A. Nelson, H. Hamada, F. Orduna-Bustamante, "Fast deconvolution of
