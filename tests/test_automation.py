@@ -17,6 +17,7 @@ import pytest
 from soundstage.monitor import BinauralProcessor
 from soundstage.processor import SpatialProcessor
 from soundstage.processor import spatial as spatial_module
+from soundstage.processor.redesign import DESIGN_WORKERS
 from soundstage.testing.clicks import click_residual, sine_input
 
 SR = 48000.0
@@ -85,29 +86,65 @@ class _HeldDesigns:
         return self.real(enclosure, listener, design, sample_rate)
 
 
+def _stream_until(proc, width, heard, limit=30000):
+    """Stream zeros (as a host would) until ``width`` is heard, recording each width adopted."""
+    block = np.zeros((2, BLOCK), np.float32)
+    for _ in range(limit):
+        threading.Event().wait(0.001)
+        proc(block, SR, reset=False)
+        if heard[-1] != proc.filterset.parameters.width_deg:
+            heard.append(proc.filterset.parameters.width_deg)
+        if heard[-1] == width:
+            return
+
+
 def test_the_design_in_flight_is_adopted_and_only_the_newest_request_follows(monkeypatch):
     proc = SpatialProcessor("studio-speaker")
-    block = np.zeros((2, BLOCK), np.float32)
-    proc(block, SR, reset=False)
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
     held = _HeldDesigns(spatial_module.design_filterset)
     monkeypatch.setattr(spatial_module, "design_filterset", held)
-    for width in (20.0, 25.0, 30.0, 35.0):  # 20 starts; the rest arrive while it runs
-        proc.width_deg = width
-    while not held.widths:
+    for width in (20.0, 25.0, 30.0, 35.0):  # 20 starts and runs to its end; 25 starts beside it
+        proc.width_deg = width               # and is superseded by 30, then 35
+    while len(held.widths) < 2:
         threading.Event().wait(0.001)
     futures = sum(isinstance(o, concurrent.futures.Future) and not o.done() for o in gc.get_objects())
     heard = [proc.filterset.parameters.width_deg]
     held.release.set()
-    for _ in range(30000):  # a host streaming on while the designs finish
-        threading.Event().wait(0.001)
-        proc(block, SR, reset=False)
-        if not heard or heard[-1] != proc.filterset.parameters.width_deg:
-            heard.append(proc.filterset.parameters.width_deg)
-        if heard[-1] == 35.0:
-            break
+    _stream_until(proc, 35.0, heard)
     assert heard == [30.0, 20.0, 35.0]  # the preset's 30, the design in flight, the newest
-    assert held.widths == [20.0, 35.0]
-    assert futures <= 2
+    assert held.widths[:2] == [20.0, 25.0] and held.widths[-1] == 35.0
+    assert futures <= 2 + DESIGN_WORKERS  # the two kept, and superseded ones still running
+
+
+class _HeldFirstDesign(_HeldDesigns):
+    """Holds the first design until released; the others run at once."""
+
+    def __call__(self, enclosure, listener, design, sample_rate):
+        self.widths.append(design.width_deg)
+        if len(self.widths) == 1:
+            assert self.release.wait(120)
+        return self.real(enclosure, listener, design, sample_rate)
+
+
+def test_the_newest_value_does_not_wait_for_a_stale_design(monkeypatch):
+    # Automation stops at 35 while the design of 20 is still running: 35 is designed at once
+    # and heard without waiting for 20, whose late result is then dropped (it is older).
+    proc = SpatialProcessor("studio-speaker")
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
+    held = _HeldFirstDesign(spatial_module.design_filterset)
+    monkeypatch.setattr(spatial_module, "design_filterset", held)
+    for width in (20.0, 25.0, 30.0, 35.0):
+        proc.width_deg = width
+    heard = [proc.filterset.parameters.width_deg]
+    try:
+        _stream_until(proc, 35.0, heard, limit=20000)  # (a host streaming on, 20 s at most)
+        still_held = not held.release.is_set()
+    finally:
+        held.release.set()
+    assert heard[-1] == 35.0 and still_held
+    assert proc.wait_for_design(30)
+    _stream_until(proc, 20.0, heard, limit=50)
+    assert heard[-1] == 35.0 and 20.0 not in heard
 
 
 def test_many_rapid_sets_hold_no_queue():
@@ -116,7 +153,7 @@ def test_many_rapid_sets_hold_no_queue():
     for k in range(5000):
         proc.width_deg = 20.0 + (k % 2) * 20.0
     pending = [o for o in gc.get_objects() if isinstance(o, concurrent.futures.Future) and not o.done()]
-    assert len(pending) <= 2
+    assert len(pending) <= 2 + DESIGN_WORKERS  # the two kept, and superseded ones still running
     proc.wait_for_design()
     proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
     assert proc.filterset.parameters.width_deg == 20.0 + (4999 % 2) * 20.0
@@ -144,3 +181,82 @@ def test_processors_design_side_by_side(monkeypatch):
         p(block, SR, reset=False)
     assert [p.filterset.parameters.width_deg for p in procs] == [22.0, 23.0]
     assert not barrier.broken
+
+
+def test_after_automation_stops_the_output_is_the_final_values():
+    # A new width every block for 40 blocks, then the stream goes on: once the last design is
+    # adopted and its crossfade is over, the output is bitwise that of a processor designed for
+    # the final width (with the stream's latency, which automation keeps).
+    from dataclasses import replace
+
+    from soundstage import presets
+
+    x = (np.random.default_rng(3).standard_normal((2, int(0.8 * SR))) * 0.1).astype(np.float32)
+    widths = np.linspace(20.0, 50.0, 40)
+    proc = SpatialProcessor("studio-speaker")
+    outs = []
+    for i, start in enumerate(range(0, x.shape[1], BLOCK)):
+        if i < len(widths):
+            proc.width_deg = float(widths[i])
+        elif i == len(widths):
+            proc.wait_for_design()
+        outs.append(proc(x[:, start:start + BLOCK], SR, reset=False))
+    preset = presets.load("studio-speaker")
+    pinned = replace(preset.parameters, width_deg=float(widths[-1]), adapt_modelling_delay=False,
+                     modelling_delay_ms=proc.filterset.latency_samples * 1000.0 / SR)
+    reference = SpatialProcessor(preset.enclosure, listener=preset.listener, design=pinned)
+    expected = [reference(x[:, start:start + BLOCK], SR, reset=False) for start in range(0, x.shape[1], BLOCK)]
+    assert proc.filterset.parameters.width_deg == widths[-1]
+    tail = int(0.4 * SR)  # well after the last adoption and its 30 ms crossfade
+    np.testing.assert_array_equal(np.concatenate(outs, axis=1)[:, -tail:], np.concatenate(expected, axis=1)[:, -tail:])
+
+
+def test_a_superseded_design_stops_at_its_next_stage_and_frees_its_worker():
+    from soundstage.design.stage_cache import DesignAbandoned, checkpoint
+    from soundstage.processor.redesign import DesignQueue
+
+    release, looping, stopped = threading.Event(), threading.Event(), []
+
+    def design(tag):
+        if tag == "oldest":
+            assert release.wait(30)
+        elif tag == "stale":
+            looping.set()
+            try:
+                while True:  # a long design, passing stage boundaries
+                    checkpoint()
+                    threading.Event().wait(0.001)
+            except DesignAbandoned:
+                stopped.append(tag)
+                raise
+        return tag
+
+    queue = DesignQueue(design)
+    queue.request("oldest")
+    queue.request("stale")
+    assert looping.wait(30)
+    queue.request("final")  # supersedes "stale", which stops; "final" runs on its worker
+    for _ in range(30000):
+        if queue.has_ready:
+            break
+        threading.Event().wait(0.001)
+    newest_first = queue.take_ready()
+    release.set()
+    assert queue.wait(30)
+    assert stopped == ["stale"] and newest_first == ("final", None)
+    assert queue.take_ready() is None  # the oldest finished later: older than "final", dropped
+    assert (queue.started, queue.abandoned) == (3, 1)
+
+
+def test_automating_distinct_values_leaves_nothing_behind():
+    # A host automating through thousands of distinct values: what the processor keeps is
+    # bounded (the design caches), not one record per value set.
+    from soundstage.design import DesignParameters
+
+    proc = SpatialProcessor("studio-speaker")
+    proc(np.zeros((2, BLOCK), np.float32), SR, reset=False)
+    for k in range(3000):
+        proc.width_deg = 20.0 + k * 1e-3
+    assert proc.wait_for_design(60)
+    gc.collect()
+    assert sum(isinstance(o, DesignParameters) for o in gc.get_objects()) < 500

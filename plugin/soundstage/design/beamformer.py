@@ -26,7 +26,7 @@ import numpy as np
 
 from .crosstalk import _feasible_rho_interval, weighted_least_norm
 
-__all__ = ["band_window", "design_centre_beam"]
+__all__ = ["band_window", "design_centre_beam", "beam_solution", "blend_beam"]
 
 
 def band_window(frequencies_hz, band_hz, transition_octaves: float = 1 / 3) -> np.ndarray:
@@ -84,23 +84,30 @@ def design_centre_beam(
         ``lobe_gain_db`` (one value, or one per row) re on-axis with weight ``lobe_weight`` (the nulls and the on-axis
         constraint stay stronger).
     """
-    lobe_gain = np.atleast_1d(10 ** (np.asarray(lobe_gain_db, dtype=float) / 20))[:, None]
-    plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
+    exact = beam_solution(far_field, null_far_field, crossover, plain_centre, frequencies_hz, band_hz,
+                          enabled=enabled, transition_octaves=transition_octaves, lobe_far_field=lobe_far_field,
+                          lobe_gain_db=lobe_gain_db, lobe_weight=lobe_weight)
+    return blend_beam(exact, crossover, plain_centre, frequencies_hz, band_hz, max_effort_db,
+                      transition_octaves=transition_octaves, max_gain_db=max_gain_db)
+
+
+def beam_solution(far_field, null_far_field, crossover, plain_centre, frequencies_hz, band_hz, *,
+                  enabled: bool = True, transition_octaves: float = 1 / 3, lobe_far_field=None,
+                  lobe_gain_db=-3.0, lobe_weight: float = 0.7) -> np.ndarray | None:
+    """The unconstrained beam weights (N, F_band) on the band's frequencies (window > 0), before
+    the effort and gain caps; None where the beam is off. Arguments as in
+    :func:`design_centre_beam`; it does not depend on the caps, so a designer can keep it."""
     if not enabled or null_far_field.shape[0] == 0:
-        return crossover * plain
-    window = band_window(frequencies_hz, band_hz, transition_octaves)
-    active = window > 0
+        return None
+    lobe_gain = np.atleast_1d(10 ** (np.asarray(lobe_gain_db, dtype=float) / 20))[:, None]
+    active = band_window(frequencies_hz, band_hz, transition_octaves) > 0
     eff_axis = (far_field * crossover)[:, active]
     eff_nulls = (null_far_field * crossover[None])[:, :, active]
-    x_active = crossover[:, active]
     rows = np.concatenate([eff_axis[None], eff_nulls], axis=0)
     on_axis = np.einsum("nf,n->f", eff_axis, plain_centre)
     targets = np.concatenate([on_axis[None], np.zeros((eff_nulls.shape[0], on_axis.size))], axis=0)
     row_weights = np.ones(rows.shape[0])
     row_weights[0] = 1e4  # the on-axis constraint is hard; nulls give way when rows outnumber drivers
-    plain_effort = np.sum(np.abs(x_active * plain_centre[:, None]) ** 2, axis=0)
-    max_effort = plain_effort * 10 ** (max_effort_db / 10)
-
     exact = weighted_least_norm(rows, targets, row_weights)
     if lobe_far_field is not None and lobe_far_field.shape[0] > 0:
         # Soft magnitude constraints on the main lobe edge (|response| = lobe_gain · |on-axis|),
@@ -113,6 +120,21 @@ def design_centre_beam(
             phase = np.exp(1j * np.angle(current))
             lobe_targets = lobe_gain * np.abs(on_axis)[None, :] * phase
             exact = weighted_least_norm(lobe_rows, np.concatenate([targets, lobe_targets], axis=0), lobe_weights)
+    return exact
+
+
+def blend_beam(exact: np.ndarray | None, crossover, plain_centre, frequencies_hz, band_hz, max_effort_db: float, *,
+               transition_octaves: float = 1 / 3, max_gain_db: float | None = None) -> np.ndarray:
+    """The centre filters (N, F), crossovers included, from :func:`beam_solution` under the
+    effort cap and the gain cap (arguments as in :func:`design_centre_beam`)."""
+    plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
+    if exact is None:
+        return crossover * plain
+    window = band_window(frequencies_hz, band_hz, transition_octaves)
+    active = window > 0
+    x_active = crossover[:, active]
+    plain_effort = np.sum(np.abs(x_active * plain_centre[:, None]) ** 2, axis=0)
+    max_effort = plain_effort * 10 ** (max_effort_db / 10)
     # Blend toward the plain feed, w(β) = β p + (1 − β) w_x: the on-axis response stays exact for
     # every β, and the effort ||X w(β)||² is a quadratic in β: take the smallest β meeting the cap.
     a = x_active * exact

@@ -20,6 +20,12 @@ leaves the ipsilateral ear unchanged and gives, with the virtualizer bypassed, a
 meets the target curve χ_t(f), and raised where the driver filters would exceed G_max
 (|X_d · w_d(ρ)| ≤ G_max is a quadratic inequality in ρ per driver: solved in closed form).
 
+What depends on the plant only — the ear responses of the plain feeds and the regularised
+inverse of the constraint rows (:class:`~.regularised_inverse.RegularisedInverse`, one SVD per
+side for every target and regularisation) — is a :class:`CancellationSolver`, and χ(ρ) of its
+cancellation-only solution is :meth:`CancellationSolver.nulls`; the designer caches both, so a
+new width (the virtualizer's targets), target curve or gain costs a few products per frequency.
+
 References
 ----------
 O. Kirkeby, P. A. Nelson, H. Hamada, F. Orduna-Bustamante, "Fast deconvolution of
@@ -33,7 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CancellationDesign", "design_cancellation", "weighted_least_norm"]
+from .regularised_inverse import RegularisedInverse
+
+__all__ = ["CancellationDesign", "CancellationSolver", "design_cancellation", "weighted_least_norm", "RHO_GRID"]
 
 
 @dataclass(frozen=True)
@@ -130,47 +138,137 @@ def _smooth_log_frequency(values: np.ndarray, frequencies_hz: np.ndarray, octave
     return (csum[..., hi] - csum[..., lo]) / (hi - lo)
 
 
-def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, *, limit: bool):
-    """:func:`weighted_least_norm`, with the regularisation raised per frequency until every
-    driver filter stays within ``max_gain`` (only when ``limit``: over-determined null regions)."""
-    solution = weighted_least_norm(rows, targets, row_weights)
-    if not limit:
+@dataclass(frozen=True, eq=False)
+class _SideSolver:
+    """What one side input's design needs from the plant (see :class:`CancellationSolver`)."""
+
+    plain: np.ndarray  # (N,) complex: the side's plain feed p
+    i_p: np.ndarray  # (F,) ipsilateral ear response of p
+    c_p: np.ndarray  # (F,) contralateral ear response of p
+    natural_db: np.ndarray  # (F,) χ₀
+    other_at_contra: tuple  # (F,) per contralateral row: the other plain feed there (R_v target)
+    inverse: RegularisedInverse | None
+
+
+@dataclass(frozen=True, eq=False)
+class CancellationSolver:
+    """The part of the side-path design that depends on the plant only, not on width, target
+    curve or gains: the ear responses of the plain feeds and the regularised inverse of the
+    constraint rows (ipsilateral, contralateral and null-region rows) per side.
+
+    Build it with :meth:`build`; :func:`design_cancellation` applies it to a width (the
+    virtualizer's targets), a target curve and a gain cap. It is immutable, so the designer
+    caches it across redesigns (:mod:`.stage_cache`).
+    """
+
+    effective: np.ndarray  # (2, N, F) plant × crossovers
+    plain: np.ndarray  # (N, 2)
+    crossover: np.ndarray  # (N, F)
+    sides: tuple
+    cancel: bool
+    limit: bool  # over-determined null regions: regularisation raised until the cap holds
+
+    @classmethod
+    def build(cls, plant: np.ndarray, plain: np.ndarray, crossover: np.ndarray, *,
+              region_plants: tuple = (), region_weight=0.5, cancel: bool = True) -> "CancellationSolver":
+        """See :func:`design_cancellation` for the arguments."""
+        effective = plant * crossover[None, :, :]
+        region_weights = np.broadcast_to(np.asarray(region_weight, dtype=float), (len(region_plants),))
+        eff_regions = [region * crossover[None, :, :] for region in region_plants]
+        sides = []
+        for side in (0, 1):
+            ipsi, contra, other = side, 1 - side, 1 - side
+            p = plain[:, side].astype(complex)
+            i_p = np.einsum("nf,n->f", effective[ipsi], p)
+            c_p = np.einsum("nf,n->f", effective[contra], p)
+            chi0 = np.abs(i_p) / np.maximum(np.abs(c_p), 1e-30)
+            natural_db = 20 * np.log10(np.maximum(chi0, 1e-30))
+            contra_rows = [effective[contra]] + [eff[contra] for eff in eff_regions]
+            other_at = tuple(np.einsum("nf,n->f", row, plain[:, other]) for row in contra_rows)
+            inverse = None
+            if cancel:
+                row_weights = np.array([1.0, 1.0, *region_weights])
+                if region_plants:
+                    row_weights[0] = 10.0  # keep the ipsilateral ear uncoloured when rows compete
+                inverse = RegularisedInverse(np.stack([effective[ipsi], *contra_rows]), row_weights)
+            sides.append(_SideSolver(p, i_p, c_p, natural_db, other_at, inverse))
+        return cls(effective, np.asarray(plain), crossover, tuple(sides), bool(cancel), bool(region_plants))
+
+    @property
+    def nbytes(self) -> int:
+        total = self.effective.nbytes + self.crossover.nbytes
+        for s in self.sides:
+            total += s.i_p.nbytes * 4 + sum(a.nbytes for a in s.other_at_contra)
+            total += 0 if s.inverse is None else s.inverse.nbytes
+        return total
+
+    def solve(self, side: int, targets: np.ndarray, max_gain: float) -> np.ndarray:
+        """Driver weights (N, F) for ear targets (K, F); with null regions the regularisation is
+        raised per frequency (17 steps, 1e-6 … 1e2) until every driver filter stays within
+        ``max_gain`` (where none does, the least regularised solution stays)."""
+        inverse = self.sides[side].inverse
+        coordinates = inverse.project(targets)
+        solution = inverse.apply(coordinates)
+        if not self.limit:
+            return solution
+        done = np.max(np.abs(self.crossover * solution), axis=0) <= max_gain
+        for relative_reg in np.logspace(-6, 2, 17):
+            todo = np.flatnonzero(~done)
+            if todo.size == 0:
+                break
+            trial = inverse.apply(coordinates, relative_reg, todo)
+            ok = np.max(np.abs(self.crossover[:, todo] * trial), axis=0) <= max_gain
+            solution[:, todo[ok]] = trial[:, ok]
+            done[todo[ok]] = True
         return solution
-    done = np.max(np.abs(crossover * solution), axis=0) <= max_gain
-    for relative_reg in np.logspace(-6, 2, 17):
-        if np.all(done):
-            break
-        trial = weighted_least_norm(rows, targets, row_weights, relative_regularization=relative_reg)
-        take = ~done & (np.max(np.abs(crossover * trial), axis=0) <= max_gain)
-        solution[:, take] = trial[:, take]
-        done |= take
-    return solution
+
+    def nulls(self, max_gain: float) -> tuple:
+        """Per side: the cancellation-only solution (N, F) and χ(ρ) of its blend with the plain
+        feed on the grid :data:`RHO_GRID` (len(RHO_GRID), F). Independent of the target curve
+        and the width (and of ``max_gain`` without null regions)."""
+        out = []
+        for side in (0, 1):
+            s = self.sides[side]
+            targets = np.zeros((1 + len(s.other_at_contra), s.i_p.size), dtype=complex)
+            targets[0] = s.i_p
+            exact = self.solve(side, targets, max_gain)
+            i_x = np.einsum("nf,nf->f", self.effective[side], exact)
+            c_x = np.einsum("nf,nf->f", self.effective[1 - side], exact)
+            i_rho = RHO_GRID[:, None] * s.i_p + (1 - RHO_GRID[:, None]) * i_x
+            c_rho = RHO_GRID[:, None] * s.c_p + (1 - RHO_GRID[:, None]) * c_x
+            chi_rho = np.abs(i_rho) / np.maximum(np.abs(c_rho), 1e-30)
+            out.append((exact, chi_rho))
+        return tuple(out)
+
+
+#: Blends ρ toward the plain feed on which χ(ρ) is evaluated (0 and a log grid up to 1).
+RHO_GRID = np.concatenate([[0.0], np.logspace(-4, 0, 161)])
 
 
 def design_cancellation(
-    plant: np.ndarray,
-    plain: np.ndarray,
-    crossover: np.ndarray,
+    solver: CancellationSolver,
+    nulls: tuple | None,
     target_db: np.ndarray,
     max_gain_db: float,
     frequencies_hz: np.ndarray,
     *,
     virtual_relative: np.ndarray | None = None,
-    region_plants: tuple[np.ndarray, ...] = (),
-    region_weight=0.5,
-    cancel: bool = True,
     smoothing_octaves: float = 1 / 6,
 ) -> CancellationDesign:
     """Design the side-channel driver filters (virtualizer and/or crosstalk cancellation).
 
     Parameters
     ----------
-    plant : np.ndarray [shape=(2, N, F)]
-        Driver→ear responses at the design listener (ears: left, right).
-    plain : np.ndarray [shape=(N, 2)]
-        Plain feed from the left and right inputs.
-    crossover : np.ndarray [shape=(N, F)]
-        Each driver's crossover response (applied to every filter).
+    solver : CancellationSolver
+        From :meth:`CancellationSolver.build` with the plant [shape=(2, N, F)] (driver → ear
+        responses at the design listener, ears: left, right), the plain feed [shape=(N, 2)] of
+        the left and right inputs, each driver's crossover response [shape=(N, F)], optional
+        ``region_plants`` (plants at listener positions around the design one: their
+        contralateral rows widen the null) with ``region_weight`` (one for all, or one per
+        plant, relative to the design ear rows), and ``cancel`` (False bypasses cancellation:
+        the virtualizer feeds the plain mix, w = p_s + R_v p_o).
+    nulls : tuple or None
+        ``solver.nulls(max_gain)`` (None without cancellation).
     target_db : np.ndarray [shape=(F,)]
         Target cancellation χ_t in dB.
     max_gain_db : float
@@ -178,17 +276,11 @@ def design_cancellation(
     frequencies_hz : np.ndarray [shape=(F,)]
     virtual_relative : np.ndarray [shape=(F,)] or None
         R_v of the virtualizer; None bypasses the virtualizer (ears asked for no crosstalk).
-    region_plants : tuple of np.ndarray [shape=(2, N, F)]
-        Plants at listener positions around the design one; their contralateral rows widen the null.
-    region_weight : float or sequence of float
-        Weight of each region row relative to the design ear rows (one for all, or one per plant).
-    cancel : bool
-        False bypasses cancellation: the virtualizer feeds the plain mix (w = p_s + R_v p_o).
     smoothing_octaves : float
         Smoothing of ρ(f) over log-frequency before the gain cap is enforced.
     """
-    n_drivers, n_freq = plant.shape[1], plant.shape[2]
-    effective = plant * crossover[None, :, :]
+    crossover, plain = solver.crossover, solver.plain
+    n_drivers, n_freq = crossover.shape
     max_gain = 10 ** (max_gain_db / 20)
     weights = np.empty((n_drivers, 2, n_freq), dtype=complex)
     rho_all = np.ones((2, n_freq))
@@ -197,56 +289,25 @@ def design_cancellation(
     target_ratio = 10 ** (np.asarray(target_db, dtype=float) / 20)
 
     for side in (0, 1):
-        ipsi, contra, other = side, 1 - side, 1 - side
-        p = plain[:, side].astype(complex)
-        i_p = np.einsum("nf,n->f", effective[ipsi], p)
-        c_p = np.einsum("nf,n->f", effective[contra], p)
-        chi0 = np.abs(i_p) / np.maximum(np.abs(c_p), 1e-30)
-        natural_db[side] = 20 * np.log10(np.maximum(chi0, 1e-30))
-        i_other = np.einsum("nf,n->f", effective[contra], plain[:, other])
-        contra_target = np.zeros(n_freq, dtype=complex) if virtual_relative is None else virtual_relative * i_other
-
-        if not cancel:
+        s, other = solver.sides[side], 1 - side
+        p = s.plain
+        natural_db[side] = s.natural_db
+        if not solver.cancel:
             mix = p[:, None] + (0 if virtual_relative is None else virtual_relative[None, :] * plain[:, other][:, None])
             weights[:, side, :] = crossover * mix
             rho_all[side] = 1.0
             continue
-
-        rows = [effective[ipsi], effective[contra]]
-        cancel_targets = [i_p, np.zeros(n_freq, dtype=complex)]
-        virtual_targets = [i_p, contra_target]
-        row_weights = [1.0, 1.0]
-        region_weights = np.broadcast_to(np.asarray(region_weight, dtype=float), (len(region_plants),))
-        for region, weight in zip(region_plants, region_weights):
-            eff_region = region * crossover[None, :, :]
-            rows.append(eff_region[contra])
-            region_other = np.einsum("nf,n->f", eff_region[contra], plain[:, other])
-            cancel_targets.append(np.zeros(n_freq, dtype=complex))
-            virtual_targets.append(virtual_relative * region_other if virtual_relative is not None
-                                   else np.zeros(n_freq, dtype=complex))
-            row_weights.append(weight)
-        rows = np.stack(rows)
-        row_weights = np.asarray(row_weights)
-        if region_plants:
-            row_weights[0] = 10.0  # keep the ipsilateral ear uncoloured when rows compete
-        cancel_exact = _effort_limited_solve(rows, np.stack(cancel_targets), row_weights, crossover,
-                                             max_gain, limit=bool(region_plants))
+        cancel_exact, chi_rho = nulls[side]
         if virtual_relative is None:
             used_exact = cancel_exact
         else:
-            used_exact = _effort_limited_solve(rows, np.stack(virtual_targets), row_weights, crossover,
-                                               max_gain, limit=bool(region_plants))
+            targets = np.stack([s.i_p, *(virtual_relative * o for o in s.other_at_contra)])
+            used_exact = solver.solve(side, targets, max_gain)
 
         # χ(ρ) of the cancellation-only design on a log grid of ρ; the largest ρ meeting χ_t.
-        rho_grid = np.concatenate([[0.0], np.logspace(-4, 0, 161)])
-        i_x = np.einsum("nf,nf->f", effective[ipsi], cancel_exact)
-        c_x = np.einsum("nf,nf->f", effective[contra], cancel_exact)
-        i_rho = rho_grid[:, None] * i_p + (1 - rho_grid[:, None]) * i_x
-        c_rho = rho_grid[:, None] * c_p + (1 - rho_grid[:, None]) * c_x
-        chi_rho = np.abs(i_rho) / np.maximum(np.abs(c_rho), 1e-30)
         meets = chi_rho >= target_ratio[None, :]
-        last_meeting = np.where(meets.any(axis=0), rho_grid.size - 1 - np.argmax(meets[::-1], axis=0), -1)
-        rho_target = np.where(last_meeting >= 0, rho_grid[np.maximum(last_meeting, 0)], rho_grid[np.argmax(chi_rho, axis=0)])
+        last_meeting = np.where(meets.any(axis=0), RHO_GRID.size - 1 - np.argmax(meets[::-1], axis=0), -1)
+        rho_target = np.where(last_meeting >= 0, RHO_GRID[np.maximum(last_meeting, 0)], RHO_GRID[np.argmax(chi_rho, axis=0)])
         rho_target = np.clip(_smooth_log_frequency(rho_target, frequencies_hz, smoothing_octaves), 0.0, 1.0)
         lo, hi = _feasible_rho_interval(used_exact, p, crossover, max_gain)
         feasible = lo <= hi

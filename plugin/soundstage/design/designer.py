@@ -15,7 +15,12 @@ the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
    weights are inverse-transformed, truncated to the FIR length with a half-Hann fade-out, and
    stored as one (3 × n_drivers) FIR matrix.
 
-Designs are cached per (enclosure, listener, parameters, sample rate).
+Designs are cached per (enclosure, listener, parameters, sample rate), and each stage on what it
+depends on (:mod:`.stage_cache`): a change of width, target, centre gain, beam or gains
+recomputes only the stages it touches — the virtualizer's R_v for a width, the centre beam for
+beam settings, then the blends, the gain cap and the FIR realisation — and reuses the plant,
+the crossovers and the factored CTC / null-steering inverse. A cached redesign is bitwise the
+from-scratch one (the same code runs on the same inputs).
 """
 
 from __future__ import annotations
@@ -27,17 +32,17 @@ import numpy as np
 
 from .._errors import DesignError, ParameterError
 from ..acoustics.geometry import Enclosure, Listener
-from . import plant_cache
-from .beamformer import design_centre_beam
+from . import stage_cache
+from .beamformer import beam_solution, blend_beam
 from .crossover import driver_band_sos, sos_response
-from .crosstalk import design_cancellation
+from .crosstalk import CancellationSolver, design_cancellation
 from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .realise import GAIN_MARGIN_DB, realise_filters
 from .tonal_balance import point_source_reference
 from .voicing import voicing_gains
 from .parameters import DesignParameters
-from .virtualizer import fit_shelf, relative_hrtf
+from .virtualizer import relative_hrtf
 
 __all__ = ["design_filterset", "design_grid", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
 
@@ -59,6 +64,16 @@ _MAX_DESIGN_HZ = 20000.0
 #: two side inputs at full scale in anti-phase add up to about twice one path's gain, and the
 #: worst case over input combinations (:mod:`.headroom`) is what G_max caps.
 _PATH_SHARE_DB = 4.0
+
+def _beam_solution(enclosure: Enclosure, parameters: DesignParameters, crossover, plain_centre, f):
+    """The centre beam's unconstrained weights (see :func:`.beamformer.beam_solution`)."""
+    from ..acoustics.plant import enclosure_far_field
+
+    nulls = parameters.beam_null_azimuths_deg
+    directions = enclosure_far_field(enclosure, (0.0,) + nulls + _LOBE_EDGES_DEG, f)
+    return beam_solution(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
+                         parameters.beam_band_hz, lobe_far_field=directions[1 + len(nulls):])
+
 
 def design_grid(num_taps: int, sample_rate: float) -> np.ndarray:
     """Design frequency grid (Hz) for ``num_taps`` taps: rFFT bins of 2× the next power of two;
@@ -129,53 +144,73 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     n_drivers = enclosure.num_drivers
     bypass = parameters.bypass
     is_headphones = enclosure.kind == "headphones"
+    # Each stage is cached on exactly what it depends on (:mod:`.stage_cache`): a head model
+    # given as an object (not a name) is keyed by identity (the cache holds it alive).
+    grid_key = (num_taps, sample_rate)
+    head_key = head_spec if isinstance(head_spec, str) else head
 
     plain = enclosure.plain_mix()
-    crossover_full = np.stack([
-        sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f_full, sample_rate)
-        for d in enclosure.drivers
-    ])
+    crossover_full = stage_cache.cached(
+        "crossover", (tuple(d.band_hz for d in enclosure.drivers), parameters.crossover_order, grid_key),
+        lambda: np.stack([sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order),
+                                       f_full, sample_rate) for d in enclosure.drivers]))
     crossover = crossover_full[:, designed]
-    plant_key = (enclosure, head_spec, num_taps, sample_rate)  # + listener: what the plant depends on
-    plant = plant_cache.cached((*plant_key, listener), lambda: _plant(enclosure, listener, f, head))
+    plant_key = (enclosure, head_key, grid_key)  # + listener: what the plant depends on
+    plant = stage_cache.cached("plant", (*plant_key, listener), lambda: _plant(enclosure, listener, f, head))
 
     virtual_distance = _virtual_distance_m(enclosure, listener)
-    virtual_relative = relative_hrtf(head, parameters.width_deg, f, virtual_distance)
+    virtual_relative = stage_cache.cached(
+        "relative_hrtf", (head_key, listener.head_radius_m, parameters.width_deg, virtual_distance, grid_key),
+        lambda: relative_hrtf(head, parameters.width_deg, f, virtual_distance))
     cancel = "ctc" not in bypass and not is_headphones
     if cancel and n_drivers < 2:
         raise DesignError(
             f"enclosure {enclosure.name!r} has one driver: crosstalk cancellation needs at least two; "
             "bypass the 'ctc' stage"
         )
-    region = ()
-    if cancel and parameters.null_region_m > 0 and n_drivers > 2:
-        moved = [listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m)
-                 for s in (-1.0, 1.0)]
-        region = tuple(plant_cache.cached((*plant_key, m), lambda m=m: _plant(enclosure, m, f, head)) for m in moved)
-    region_weights = (0.5,) * len(region)
-    if cancel and parameters.robust_heads:  # design over an ensemble of heads (see .robust)
-        from .robust import ensemble_plants, ensemble_row_weight
+    null_region_m = parameters.null_region_m if cancel and n_drivers > 2 else 0.0
+    robust_heads = parameters.robust_heads if cancel else ()
+    side_max_gain_db = parameters.max_gain_db - _PATH_SHARE_DB
 
-        ensemble = ensemble_plants(_plant, enclosure, listener, f, parameters.robust_heads,
-                                   parameters.null_region_m if n_drivers > 2 else 0.0)
-        region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
+    def build_solver():
+        region = ()
+        if null_region_m > 0:
+            moved = [listener.moved(lateral_offset_m=listener.lateral_offset_m + s * null_region_m) for s in (-1.0, 1.0)]
+            region = tuple(stage_cache.cached("plant", (*plant_key, m), lambda m=m: _plant(enclosure, m, f, head))
+                           for m in moved)
+        region_weights = (0.5,) * len(region)
+        if robust_heads:  # design over an ensemble of heads (see .robust)
+            from .robust import ensemble_plants, ensemble_row_weight
+
+            ensemble = stage_cache.cached(
+                "ensemble", (enclosure, listener, robust_heads, null_region_m, grid_key),
+                lambda: ensemble_plants(_plant, enclosure, listener, f, robust_heads, null_region_m))
+            region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
+        return CancellationSolver.build(plant, plain, crossover, region_plants=region,
+                                        region_weight=region_weights, cancel=cancel)
+
+    solver_key = (*plant_key, listener, null_region_m, robust_heads, parameters.crossover_order, cancel)
+    solver = stage_cache.cached("cancellation", solver_key, build_solver)
+    nulls = None
+    if cancel:
+        # Without null regions the cancellation-only solution does not depend on the gain cap.
+        cap_key = 10 ** (side_max_gain_db / 20) if solver.limit else None
+        nulls = stage_cache.cached("nulls", (solver_key, cap_key), lambda: solver.nulls(10 ** (side_max_gain_db / 20)))
     sides = design_cancellation(
-        plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _PATH_SHARE_DB, f,
+        solver, nulls, parameters.effective_target.at(f), side_max_gain_db, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
-        region_plants=region, region_weight=region_weights, cancel=cancel,
     )
 
     plain_centre = plain.sum(axis=1)
     beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
     if beam_on:
-        from ..acoustics.plant import enclosure_far_field
-
-        nulls = parameters.beam_null_azimuths_deg
-        directions = enclosure_far_field(enclosure, (0.0,) + nulls + _LOBE_EDGES_DEG, f)
-        centre = design_centre_beam(directions[0], directions[1:1 + len(nulls)], crossover, plain_centre, f,
-                                    parameters.beam_band_hz, parameters.beam_max_effort_db,
-                                    lobe_far_field=directions[1 + len(nulls):],
-                                    max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
+        # the beam's solve does not depend on the effort or gain caps: only its blend does
+        beam_key = (enclosure, parameters.crossover_order, parameters.beam_null_azimuths_deg, parameters.beam_band_hz,
+                    grid_key)
+        exact = stage_cache.cached("beam", beam_key, lambda: _beam_solution(enclosure, parameters, crossover,
+                                                                            plain_centre, f))
+        centre = blend_beam(exact, crossover, plain_centre, f, parameters.beam_band_hz, parameters.beam_max_effort_db,
+                            max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
         centre = crossover * plain_centre[:, None]
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
@@ -185,7 +220,8 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     if parameters.voicing and parameters.passband_hz is not None and not is_headphones:
         # Voicing: flat at the listener within the passband, re a point source (:mod:`.voicing`).
 
-        reference = point_source_reference(enclosure, listener, f, head)
+        reference = stage_cache.cached("point_source", (enclosure, listener, head_key, grid_key),
+                                       lambda: point_source_reference(enclosure, listener, f, head))
         gains = voicing_gains(plant, reference, np.concatenate([side_weights, centre[:, None, :]], axis=1),
                               f, parameters.passband_hz)
         side_weights = side_weights * gains[None, :2, :]
@@ -211,7 +247,6 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
 
     nyquist_edges = tuple(e for e in _UPMIX_EDGES[parameters.upmix_bands] if e < 0.45 * sample_rate)
     extraction = 0.0 if "upmix" in bypass else parameters.centre_extraction
-    shelf = fit_shelf(virtual_relative, f)
     return FilterSet(
         sample_rate=sample_rate,
         driver_names=enclosure.driver_names,
@@ -234,7 +269,6 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             "natural_separation_db": sides.natural_separation_db,
             "virtual_relative": virtual_relative,
             "virtual_distance_m": virtual_distance,
-            "virtualizer_fit": shelf,
             "truncation_error_db": realised.truncation_error_db,
             "cancellation_shortfall_db": realised.cancellation_shortfall_db,
             "head": head,

@@ -113,12 +113,22 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
         return (1 - t)[None, :] * centre + t[None, :] * centre_plain
 
     # The sides give way first (the centre beam's nulls are what keeps the centre's depth), and
-    # the centre only where the sides at their plain feed are not enough.
-    over = gain(sides(np.zeros(rho.shape[1]))[0], centre) > cap
-    t = _bisect(lambda t: gain(sides(t)[0], centre), cap, over)
+    # the centre only where the sides at their plain feed are not enough. Each bisection runs on
+    # the frequencies over the cap only (every step is per frequency, so this changes nothing).
+    n_freq = rho.shape[1]
+    over = np.flatnonzero(gain(sides(np.zeros(n_freq))[0], centre) > cap)
+    t = np.zeros(n_freq)
+    if over.size:
+        side_o, plain_o, centre_o = side[..., over], plain_paths[..., over], centre[..., over]
+        t[over] = _bisect(lambda s: gain((1 - s)[None, None, :] * side_o + s[None, None, :] * plain_o, centre_o),
+                          cap, np.ones(over.size, dtype=bool))
     side_w, rho = sides(t)
-    still = gain(side_w, centre) > cap
-    u = _bisect(lambda u: gain(side_w, centre_at(u)), cap, still)
+    still = np.flatnonzero(gain(side_w, centre) > cap)
+    u = np.zeros(n_freq)
+    if still.size:
+        side_s, centre_s, centre_plain_s = side_w[..., still], centre[..., still], centre_plain[..., still]
+        u[still] = _bisect(lambda s: gain(side_s, (1 - s)[None, :] * centre_s + s[None, :] * centre_plain_s),
+                           cap, np.ones(still.size, dtype=bool))
     capped_centre = centre_at(u)
     # Where even the plain feeds exceed the cap (a voicing boost asked for more than the
     # headroom allows), every path of that frequency is scaled down: the EQ gives way.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .headroom import cap_worst_case_gain, worst_case_gain
+from .stage_cache import checkpoint
 
 __all__ = ["Realisation", "realise_fir", "cancellation_shortfall_db", "realise_filters",
            "CANCELLATION_TOLERANCE_DB"]
@@ -121,9 +122,10 @@ def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_
     output_gain = 10 ** (output_gain_db / 20)
     n_fft = 2 * (f_full.size - 1)
 
-    def capped(delay):
-        margin_db = GAIN_MARGIN_DB
-        for _ in range(_CAP_ATTEMPTS):
+    blended: dict = {}  # margin → capped weights: the same for every modelling delay tried
+
+    def capped_weights(margin_db):
+        if margin_db not in blended:
             side_w, rho, capped_centre = cap_worst_case_gain(
                 sides.weights, plain, sides.rho, centre, centre_plain, crossover, max_gain_db - margin_db,
                 upmix=upmix, voicing=voicing)
@@ -134,7 +136,14 @@ def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_
             # Above the modelled band every path is its plain feed through the crossovers.
             weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
             weights[..., designed_mask] = np.concatenate([side_w, capped_centre[:, None, :]], axis=1)
-            weights = weights * output_gain
+            blended[margin_db] = (weights * output_gain, rho)
+        return blended[margin_db]
+
+    def capped(delay):
+        margin_db = GAIN_MARGIN_DB
+        for _ in range(_CAP_ATTEMPTS):
+            checkpoint()
+            weights, rho = capped_weights(margin_db)
             fir, truncation_db = realise_fir(weights, f_full, sample_rate, num_taps, delay)
             realised = _fir_weights(fir, n_fft, sample_rate, delay)
             worst = worst_case_gain(_fir_weights(fir, 2 * n_fft, sample_rate, 0) / output_gain, upmix=upmix)

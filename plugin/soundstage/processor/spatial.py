@@ -40,9 +40,6 @@ from .tracking_mixin import ListenerTracking
 
 __all__ = ["SpatialProcessor"]
 
-#: Design parameters with the stream's latency pinned → the parameters that were asked for
-#: (bounded: parameter sets are small, frozen and shared between processors).
-_PINNED: dict = {}
 
 #: Crossfade length when filters change mid-stream (ms).
 CROSSFADE_MS = 30.0
@@ -53,8 +50,11 @@ UPMIX_ADAPT_LIMIT = 4.0
 _PARTITION = ((50000, 256), (100000, 512), (float("inf"), 1024))
 
 
-def _design_in_background(*args) -> FilterSet:
-    return design_filterset(*args)
+def _design_in_background(enclosure, listener, design, sample_rate, asked) -> FilterSet:
+    """The filters for ``design`` (the parameters ``asked`` with the stream's latency pinned),
+    reporting the parameters asked for."""
+    filters = design_filterset(enclosure, listener, design, sample_rate)
+    return filters if design == asked else replace(filters, parameters=asked)
 
 
 def _partition_for(sample_rate: float) -> int:
@@ -206,7 +206,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         if self._retarget():  # a tracked listener: the tracker designs for where it is
             return
         self._queue.request(self._enclosure, self._listener, self._latency_kept(self._design, filters),
-                            filters.sample_rate)
+                            filters.sample_rate, self._design)
 
     @staticmethod
     def _latency_kept(design: DesignParameters, filters: FilterSet) -> DesignParameters:
@@ -215,10 +215,8 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         new stream designs afresh with the adaptive delay."""
         if not design.adapt_modelling_delay:
             return design
-        pinned = replace(design, modelling_delay_ms=filters.latency_samples * 1000.0 / filters.sample_rate,
-                         adapt_modelling_delay=False)
-        _PINNED[pinned] = design
-        return pinned
+        return replace(design, modelling_delay_ms=filters.latency_samples * 1000.0 / filters.sample_rate,
+                       adapt_modelling_delay=False)
 
     def _is_current(self, filters: FilterSet | None, sample_rate: float) -> bool:
         return (filters is not None and filters.sample_rate == sample_rate and filters.parameters == self._design
@@ -341,8 +339,6 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         """Play ``new`` from the next sample, crossfading from what plays over ``crossfade_ms``
         when the two have the same shape and latency (otherwise at once)."""
         old = self._filters
-        if new.parameters in _PINNED:  # the filters answer the parameters asked for, latency kept
-            new = replace(new, parameters=_PINNED[new.parameters])
         if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
                 and self._taps is None):
             crossfade = int(round(crossfade_ms * new.sample_rate / 1000.0))
