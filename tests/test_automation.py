@@ -104,7 +104,7 @@ def test_the_design_in_flight_is_adopted_and_only_the_newest_request_follows(mon
     held = _HeldDesigns(spatial_module.design_filterset)
     monkeypatch.setattr(spatial_module, "design_filterset", held)
     for width in (20.0, 25.0, 30.0, 35.0):  # 20 starts and runs to its end; 25 starts beside it
-        proc.width_deg = width               # and is superseded by 30, then 35
+        proc.width_deg = width               # (or not yet) and is superseded by 30, then 35
     while len(held.widths) < 2:
         threading.Event().wait(0.001)
     futures = sum(isinstance(o, concurrent.futures.Future) and not o.done() for o in gc.get_objects())
@@ -112,7 +112,8 @@ def test_the_design_in_flight_is_adopted_and_only_the_newest_request_follows(mon
     held.release.set()
     _stream_until(proc, 35.0, heard)
     assert heard == [30.0, 20.0, 35.0]  # the preset's 30, the design in flight, the newest
-    assert held.widths[:2] == [20.0, 25.0] and held.widths[-1] == 35.0
+    # 25 and 30 may be superseded before the pool starts them (timing): only the ends are fixed.
+    assert held.widths[0] == 20.0 and held.widths[-1] == 35.0 and set(held.widths) <= {20.0, 25.0, 30.0, 35.0}
     assert futures <= 2 + DESIGN_WORKERS  # the two kept, and superseded ones still running
 
 
