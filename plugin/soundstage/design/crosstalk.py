@@ -100,7 +100,7 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
 def _feasible_rho_interval(exact: np.ndarray, plain: np.ndarray, crossover: np.ndarray, max_gain: float):
     """Interval [lo, hi] of ρ in [0, 1] with |X_d (ρ p_d + (1−ρ) w_d)| ≤ G for every driver d."""
     a = crossover * exact  # (N, F)
-    b = crossover * (plain[:, None] - exact)
+    b = crossover * ((plain[:, None] if plain.ndim == 1 else plain) - exact)
     qa = np.abs(b) ** 2
     qb = 2 * np.real(a * b.conj())
     qc = np.abs(a) ** 2 - max_gain**2
@@ -167,8 +167,9 @@ def design_cancellation(
     ----------
     plant : np.ndarray [shape=(2, N, F)]
         Driver→ear responses at the design listener (ears: left, right).
-    plain : np.ndarray [shape=(N, 2)]
-        Plain feed from the left and right inputs.
+    plain : np.ndarray [shape=(N, 2) or (N, 2, F)]
+        Plain feed from the left and right inputs, beyond each driver's crossover (per frequency:
+        the tiled, time-aligned paths of :func:`.driver_feeds.plain_paths`).
     crossover : np.ndarray [shape=(N, F)]
         Each driver's crossover response (applied to every filter).
     target_db : np.ndarray [shape=(F,)]
@@ -195,19 +196,22 @@ def design_cancellation(
     natural_db = np.empty((2, n_freq))
     reachable = np.zeros((2, n_freq), dtype=bool)
     target_ratio = 10 ** (np.asarray(target_db, dtype=float) / 20)
+    plain = np.asarray(plain)
+    if plain.ndim == 2:
+        plain = plain[:, :, None] * np.ones(n_freq)[None, None, :]
 
     for side in (0, 1):
         ipsi, contra, other = side, 1 - side, 1 - side
-        p = plain[:, side].astype(complex)
-        i_p = np.einsum("nf,n->f", effective[ipsi], p)
-        c_p = np.einsum("nf,n->f", effective[contra], p)
+        p = plain[:, side].astype(complex)  # (N, F)
+        i_p = np.einsum("nf,nf->f", effective[ipsi], p)
+        c_p = np.einsum("nf,nf->f", effective[contra], p)
         chi0 = np.abs(i_p) / np.maximum(np.abs(c_p), 1e-30)
         natural_db[side] = 20 * np.log10(np.maximum(chi0, 1e-30))
-        i_other = np.einsum("nf,n->f", effective[contra], plain[:, other])
+        i_other = np.einsum("nf,nf->f", effective[contra], plain[:, other])
         contra_target = np.zeros(n_freq, dtype=complex) if virtual_relative is None else virtual_relative * i_other
 
         if not cancel:
-            mix = p[:, None] + (0 if virtual_relative is None else virtual_relative[None, :] * plain[:, other][:, None])
+            mix = p + (0 if virtual_relative is None else virtual_relative[None, :] * plain[:, other])
             weights[:, side, :] = crossover * mix
             rho_all[side] = 1.0
             continue
@@ -220,7 +224,7 @@ def design_cancellation(
         for region, weight in zip(region_plants, region_weights):
             eff_region = region * crossover[None, :, :]
             rows.append(eff_region[contra])
-            region_other = np.einsum("nf,n->f", eff_region[contra], plain[:, other])
+            region_other = np.einsum("nf,nf->f", eff_region[contra], plain[:, other])
             cancel_targets.append(np.zeros(n_freq, dtype=complex))
             virtual_targets.append(virtual_relative * region_other if virtual_relative is not None
                                    else np.zeros(n_freq, dtype=complex))
@@ -253,6 +257,6 @@ def design_cancellation(
         rho = np.where(feasible, np.clip(rho_target, lo, np.maximum(hi, lo)), 1.0)
         reachable[side] = feasible & (last_meeting >= 0) & (rho_target >= lo - 1e-9)
         rho_all[side] = rho
-        weights[:, side, :] = crossover * (rho[None, :] * p[:, None] + (1 - rho[None, :]) * used_exact)
+        weights[:, side, :] = crossover * (rho[None, :] * p + (1 - rho[None, :]) * used_exact)
 
     return CancellationDesign(weights=weights, rho=rho_all, natural_separation_db=natural_db, reachable=reachable)

@@ -3,7 +3,9 @@
 The design works in the frequency domain on a grid at least twice as fine as the FIR length, from
 the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 
-1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path;
+1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path, and plain feeds
+   that tile per input (one Linkwitz–Riley tree each) with every driver time-aligned at the
+   listener (:mod:`.driver_feeds`);
 2. the virtualizer's relative HRTF ``R_v`` of a ±θ pair at the drivers' distance;
 3. the side paths: crosstalk cancellation / null-steering to the target curve under G_max,
    in RTF form (:mod:`.crosstalk`);
@@ -31,6 +33,7 @@ from . import plant_cache
 from .beamformer import design_centre_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import design_cancellation
+from .driver_feeds import plain_paths
 from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .realise import GAIN_MARGIN_DB, realise_filters
@@ -130,7 +133,9 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     bypass = parameters.bypass
     is_headphones = enclosure.kind == "headphones"
 
-    plain = enclosure.plain_mix()
+    # Plain feeds that tile per input, time-aligned at the listener (:mod:`.driver_feeds`).
+    plain_full = plain_paths(enclosure, listener, f_full, sample_rate, parameters.crossover_order)  # (N, 2, F)
+    plain = plain_full[..., designed]
     crossover_full = np.stack([
         sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f_full, sample_rate)
         for d in enclosure.drivers
@@ -165,7 +170,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         region_plants=region, region_weight=region_weights, cancel=cancel,
     )
 
-    plain_centre = plain.sum(axis=1)
+    plain_centre = plain.sum(axis=1)  # (N, F)
     beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
     if beam_on:
         from ..acoustics.plant import enclosure_far_field
@@ -177,7 +182,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
                                     lobe_far_field=directions[1 + len(nulls):],
                                     max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
-        centre = crossover * plain_centre[:, None]
+        centre = crossover * plain_centre
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
     side_weights = sides.weights
@@ -195,10 +200,10 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     # the realised FIR; the modelling delay grows until the realised cancellation is the
     # designed one (:mod:`.realise`).
     upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
-    plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
+    paths = np.concatenate([plain_full, centre_gain * plain_full.sum(axis=1, keepdims=True)], axis=1)  # (N, 3, F)
     realised = realise_filters(
-        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None] * (1.0 if gains is None else gains[None, 2]),
-        crossover=crossover, crossover_full=crossover_full, plain_paths=plain_paths, designed_mask=designed,
+        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre * (1.0 if gains is None else gains[None, 2]),
+        crossover=crossover, crossover_full=crossover_full, plain_paths=paths, designed_mask=designed,
         frequencies_hz=f_full, plant=plant, target_db=parameters.effective_target.at(f),
         max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
         sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,

@@ -132,7 +132,8 @@ def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_
                 side_w = side_w * again[None, :2, :]
                 capped_centre = capped_centre * again[None, 2, :]
             # Above the modelled band every path is its plain feed through the crossovers.
-            weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
+            weights = crossover_full[:, None, :] * (plain_paths if plain_paths.ndim == 3
+                                                    else plain_paths[:, :, None]).astype(complex)
             weights[..., designed_mask] = np.concatenate([side_w, capped_centre[:, None, :]], axis=1)
             weights = weights * output_gain
             fir, truncation_db = realise_fir(weights, f_full, sample_rate, num_taps, delay)
