@@ -39,25 +39,33 @@ def _geometric_delays_s(preset):
     return (max(r) - np.asarray(r)) / 343.0
 
 
-@pytest.mark.parametrize("name", ["studio-speaker", "soundbar"])
-def test_each_input_reaches_each_frequency_through_one_complementary_path(name):
-    """The plain paths of the left input (the processor's FIR, every stage bypassed, voicing
-    off), with each driver's alignment delay taken out, sum to a flat magnitude (an all-pass)
-    within 0.05 dB from 30 Hz to 20 kHz, and equal that of an independent Linkwitz–Riley tree
-    (studio: woofer 200 Hz, side mid 200–5000 Hz, tweeter above; soundbar: woofer / front at
-    150 Hz). On the old plain feed (woofer ½L + side mid L + top mid ½L + tweeter ½L) the same
-    sum swung by several dB."""
+TREES = [  # (preset, input column, drivers of one tree, its crossover frequencies, its gain)
+    ("studio-speaker", 0, ("woofer", "mid_left", "tweeter"), (200, 5000), 1.0),
+    ("studio-speaker", 2, ("woofer", "mid_left", "mid_right", "tweeter"), (200, 5000), 2.0),
+    ("soundbar", 0, ("woofer", "front_left"), (150,), 1.0),
+    ("soundbar", 2, ("woofer", "front_left", "front_right"), (150,), 2.0),
+]
+
+
+@pytest.mark.parametrize("name, column, drivers, edges, gain", TREES)
+def test_each_input_reaches_each_frequency_through_one_complementary_path(name, column, drivers, edges, gain):
+    """The plain paths of an input through one tree of drivers (the processor's FIR, every stage
+    bypassed, voicing off), each driver's alignment delay taken out, sum to a flat magnitude (an
+    all-pass) within 0.05 dB from 30 Hz to 20 kHz and equal the product of Linkwitz–Riley
+    all-passes built here from scipy.signal.butter. The other drivers carrying the input do so in
+    another direction (the soundbar's side driver) or not at all. On the old plain feed (studio:
+    woofer ½L + side mid L + top mid ½L + tweeter ½L) the left input's sum swung by several dB."""
     preset, filters = _plain_design(name)
     f = np.geomspace(30, 20000, 400)
-    weights = filters.fir_response(f)[:, 0, :]  # (N, F), left input; the latency removed
+    names = list(preset.enclosure.driver_names)
+    pick = [names.index(d) for d in drivers]
+    weights = filters.fir_response(f)[:, column, :]  # (N, F), the latency removed
     aligned = weights * np.exp(2j * np.pi * f[None, :] * _geometric_delays_s(preset)[:, None])
-    total = aligned.sum(axis=0)
+    total = aligned[pick].sum(axis=0) / gain
     assert np.max(np.abs(20 * np.log10(np.abs(total)))) <= 0.05
-    if name == "studio-speaker":
-        ap200, ap5k = _lr4(200, "low", f) + _lr4(200, "high", f), _lr4(5000, "low", f) + _lr4(5000, "high", f)
-        expected = ap200 * ap5k
-    else:
-        expected = _lr4(150, "low", f) + _lr4(150, "high", f)
+    expected = np.ones(f.size, dtype=complex)
+    for edge in edges:
+        expected *= _lr4(edge, "low", f) + _lr4(edge, "high", f)
     np.testing.assert_allclose(total, expected, atol=1e-2)  # the FIR realisation: ~4e-3
 
 
@@ -95,3 +103,25 @@ def _arrival_difference(xa, xb):
     k = int(np.argmax(corr))
     y0, y1, y2 = corr[k - 1], corr[k], corr[k + 1]
     return lags[k] + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+
+
+def test_centre_feed_is_a_preset_key_checked_at_load_time(tmp_path):
+    """``centre_feed`` round-trips through a user preset and is range-checked with its key path."""
+    from soundstage import PresetError
+
+    text = presets.load("soundbar").to_toml()
+    assert "centre_feed" not in text  # the default: the centre plays as L + R
+    at = text.index('name = "centre"')
+    at = text.index("\n", at) + 1  # right after the centre driver's name
+    good = tmp_path / "good.toml"
+    good.write_text(text[:at] + "centre_feed = 2.0\n" + text[at:], encoding="utf-8")
+    loaded = presets.load(good)
+    assert loaded.enclosure.centre_mix()[1] == 2.0
+    again = tmp_path / "again.toml"
+    again.write_text(loaded.to_toml(), encoding="utf-8")
+    assert presets.load(again).enclosure.centre_mix().tolist() == loaded.enclosure.centre_mix().tolist()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text(encoding="utf-8").replace("centre_feed = 2.0", "centre_feed = 9.0", 1),
+                   encoding="utf-8")
+    with pytest.raises(PresetError, match=r"bad\.toml: enclosure\.drivers\[1\]\.centre_feed"):
+        presets.load(bad)

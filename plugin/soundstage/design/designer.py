@@ -134,8 +134,8 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     is_headphones = enclosure.kind == "headphones"
 
     # Plain feeds that tile per input, time-aligned at the listener (:mod:`.driver_feeds`).
-    plain_full = plain_paths(enclosure, listener, f_full, sample_rate, parameters.crossover_order)  # (N, 2, F)
-    plain = plain_full[..., designed]
+    paths_full = plain_paths(enclosure, listener, f_full, sample_rate, parameters.crossover_order)  # (N, 3, F)
+    plain = paths_full[:, :2, designed]
     crossover_full = np.stack([
         sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order), f_full, sample_rate)
         for d in enclosure.drivers
@@ -170,7 +170,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         region_plants=region, region_weight=region_weights, cancel=cancel,
     )
 
-    plain_centre = plain.sum(axis=1)  # (N, F)
+    plain_centre = paths_full[:, 2, designed]  # (N, F)
     beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
     if beam_on:
         from ..acoustics.plant import enclosure_far_field
@@ -200,7 +200,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     # the realised FIR; the modelling delay grows until the realised cancellation is the
     # designed one (:mod:`.realise`).
     upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
-    paths = np.concatenate([plain_full, centre_gain * plain_full.sum(axis=1, keepdims=True)], axis=1)  # (N, 3, F)
+    paths = paths_full * np.array([1.0, 1.0, centre_gain])[None, :, None]  # (N, 3, F)
     realised = realise_filters(
         sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre * (1.0 if gains is None else gains[None, 2]),
         crossover=crossover, crossover_full=crossover_full, plain_paths=paths, designed_mask=designed,

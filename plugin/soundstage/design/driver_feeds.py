@@ -20,7 +20,9 @@ Each driver's path is also delayed so that every driver's sound arrives at the l
 centre together: ``τ_d = (r_max − r_d) / c`` from the geometry (the studio tweeter sits 8.75 cm
 ahead of the others, 255 µs early). :func:`plain_paths` returns, per driver and input, the factor
 that multiplies the driver's own crossover ``X_d``: the rest of the tree, the alignment delay and
-the ``plain_feed`` gain. The centre input's plain feed is the sum of the left's and the right's.
+the ``plain_feed`` gain. The centre input has its own tree, from each driver's ``centre_feed``
+(default: the sum of its ``plain_feed``): the studio speaker's centre column, woofer + top mid +
+tweeter.
 
 References
 ----------
@@ -66,25 +68,24 @@ def _open_edges(band_hz, sample_rate):
     return (low if has_low else None), (high if has_high else None)
 
 
-def input_band_edges(enclosure, side: int, sample_rate: float) -> tuple[float, ...]:
-    """Crossover frequencies (Hz, increasing) of the tree that carries input ``side`` (0 L, 1 R)."""
+def input_band_edges(enclosure, gains, sample_rate: float) -> tuple[float, ...]:
+    """Crossover frequencies (Hz, increasing) of the tree carrying an input whose plain feed
+    gives each driver ``gains[d]`` (drivers with gain 0 do not carry it)."""
     edges = set()
-    for d in enclosure.drivers:
-        if d.plain_feed[side] != 0:
+    for d, gain in zip(enclosure.drivers, gains):
+        if gain != 0:
             edges.update(e for e in _open_edges(d.band_hz, sample_rate) if e is not None)
     return tuple(sorted(edges))
 
 
-def _handover_hz(driver, carried, sample_rate) -> float:
+def _handover_hz(driver, carried) -> float:
     """Where ``driver`` hands the input over to a carried driver whose band starts higher."""
     low, high = driver.band_hz
-    above = [d.band_hz[0] for d in carried if d.band_hz[0] > low]
-    hand = min([high] + above)
-    return hand
+    return min([high] + [d.band_hz[0] for d in carried if d.band_hz[0] > low])
 
 
 def plain_paths(enclosure, listener, frequencies_hz, sample_rate: float, order: int = 4) -> np.ndarray:
-    """Each driver's plain path from the left and right inputs, beyond its own crossover.
+    """Each driver's plain path from the left, right and centre inputs, beyond its own crossover.
 
     Parameters
     ----------
@@ -97,13 +98,14 @@ def plain_paths(enclosure, listener, frequencies_hz, sample_rate: float, order: 
 
     Returns
     -------
-    np.ndarray [shape=(n_drivers, 2, F), complex]
-        ``q[d, i]``: the driver's plain path from input ``i`` is ``X_d · q[d, i]`` (``X_d`` its
-        own band filter, :func:`.crossover.driver_band_sos`).
+    np.ndarray [shape=(n_drivers, 3, F), complex]
+        ``q[d, i]``: the driver's plain path from input ``i`` (left, right, centre) is
+        ``X_d · q[d, i]`` (``X_d`` its own band filter, :func:`.crossover.driver_band_sos`); the
+        gains are ``plain_feed`` and ``centre_feed`` (:meth:`.Enclosure.centre_mix`).
     """
     f = np.asarray(frequencies_hz, dtype=float)
-    plain = enclosure.plain_mix()
-    out = plain[:, :, None].astype(complex) * np.ones(f.size)[None, None, :]
+    gains = np.concatenate([enclosure.plain_mix(), enclosure.centre_mix()[:, None]], axis=1)  # (N, 3)
+    out = gains[:, :, None].astype(complex) * np.ones(f.size)[None, None, :]
     if enclosure.kind == "headphones":
         return out
     responses = {}
@@ -117,23 +119,22 @@ def plain_paths(enclosure, listener, frequencies_hz, sample_rate: float, order: 
                 responses[key] = sos_response(linkwitz_riley_sos(edge, sample_rate, btype, order), f, sample_rate)
         return responses[key]
 
-    for side in (0, 1):
-        carried = [d for d in enclosure.drivers if d.plain_feed[side] != 0]
-        edges = input_band_edges(enclosure, side, sample_rate)
+    for column in range(3):
+        carried = [d for d, g in zip(enclosure.drivers, gains[:, column]) if g != 0]
+        edges = input_band_edges(enclosure, gains[:, column], sample_rate)
         for n, d in enumerate(enclosure.drivers):
-            if d.plain_feed[side] == 0:
+            if gains[n, column] == 0:
                 continue
             own_low, own_high = _open_edges(d.band_hz, sample_rate)
-            low = d.band_hz[0]
-            hand = _handover_hz(d, carried, sample_rate)
+            hand = _handover_hz(d, carried)
             for edge in edges:
-                if edge <= low:
+                if edge <= d.band_hz[0]:
                     if edge != own_low:
-                        out[n, side] *= response(edge, "highpass")
+                        out[n, column] *= response(edge, "highpass")
                 elif edge == hand:
                     if edge != own_high:
-                        out[n, side] *= response(edge, "lowpass")
+                        out[n, column] *= response(edge, "lowpass")
                 else:  # the band passes both branches of this crossover: its all-pass
-                    out[n, side] *= response(edge, "allpass")
+                    out[n, column] *= response(edge, "allpass")
     delays = alignment_delays_s(enclosure, listener)
     return out * np.exp(-2j * np.pi * f[None, :] * delays[:, None])[:, None, :]
