@@ -118,5 +118,10 @@ def test_headphone_render_is_matched_to_the_input_loudness(tmp_path):
                  "--quiet"]) == 0
     ears, _ = soundfile.read(target, dtype="float64", always_2d=True)
     meter = pyloudnorm.Meter(48000)
-    assert abs(meter.integrated_loudness(ears) - meter.integrated_loudness(x.T.astype(float))) <= 0.1
+    shortfall = meter.integrated_loudness(x.T.astype(float)) - meter.integrated_loudness(ears)
+    # matched, unless the −1 dBTP guard holds it lower: then its true peak (4× oversampled) sits there
+    from scipy.signal import resample_poly
+
+    true_peak_dbtp = 20 * np.log10(np.abs(resample_poly(ears, 4, 1, axis=0)).max())
+    assert abs(shortfall) <= 0.1 or (shortfall > 0 and abs(true_peak_dbtp + 1.0) <= 0.2), (shortfall, true_peak_dbtp)
     assert np.abs(ears).max() < 1.0

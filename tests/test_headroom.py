@@ -21,10 +21,11 @@ def _transfer_db(processor, left, right):
     return 20 * np.log10(np.abs(np.fft.rfft(y, axis=-1)).max(axis=-1))
 
 
-@pytest.mark.parametrize("name", ["studio-speaker", "soundbar"])
+@pytest.mark.parametrize("name", ["studio-speaker", "soundbar", "compact-speaker", "stereo-dipole", "laptop"])
 def test_anti_phase_input_stays_within_the_cap(name):
     """L = −R has no centre (M = 0): the driver transfer |w_L − w_R| stays under max_gain_db.
-    (Capping each path alone let the studio side mids reach +21.9 dB on an 18 dB cap.)"""
+    (Capping each path alone let the studio side mids reach +21.9 dB on an 18 dB cap; the
+    voicing EQ re-applied after the cap took the compact speaker to +22.7 dB on a 22 dB cap.)"""
     proc = SpatialProcessor(name)
     gains = _transfer_db(proc, 1.0, -1.0)
     assert gains.max() <= proc.max_gain_db + 0.05, (gains, proc.max_gain_db)

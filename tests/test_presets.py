@@ -85,7 +85,11 @@ def test_studio_speaker_geometry():
     assert drivers["mid_top"].axis == (0.0, 0.0, 1.0)
     assert drivers["tweeter"].axis == (-1.0, 0.0, 0.0) and drivers["tweeter"].position_m[0] == -0.0875
     assert drivers["woofer"].axis == (0.0, 0.0, -1.0) and drivers["woofer"].radius_m == 0.066
-    assert drivers["mid_left"].plain_feed == (1.0, 0.0) and drivers["tweeter"].plain_feed == (0.5, 0.5)
+    # plain feeds tile: left = woofer (L + R, bass management) + side mid + tweeter (L + R)
+    assert drivers["mid_left"].plain_feed == (1.0, 0.0) and drivers["tweeter"].plain_feed == (1.0, 1.0)
+    assert drivers["woofer"].plain_feed == (1.0, 1.0) and drivers["mid_top"].plain_feed == (0.0, 0.0)
+    # and the extracted centre (outside the beam band) plays as L + R: no top mid
+    assert enc.centre_mix().tolist() == [1.0, 1.0, 0.0, 2.0, 2.0]
     # every driver sits on the cylinder's surface, its axis along the surface normal
     for d in enc.drivers:
         radial, z = math.hypot(*d.position_m[:2]), d.position_m[2]

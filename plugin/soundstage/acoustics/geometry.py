@@ -48,6 +48,9 @@ class Driver:
     plain_feed : tuple of 2 floats
         Gains from the left and right input in the plain (unprocessed) mix, e.g. ``(1, 0)`` for a
         left-firing driver and ``(0.5, 0.5)`` for a centre one.
+    centre_feed : float or None
+        Gain from the extracted centre in the plain feed (what the centre plays outside the
+        beam); ``None`` (default) is the sum of ``plain_feed``, i.e. the centre played as L + R.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Driver:
     directivity: Literal["monopole", "piston", "cap"] = "piston"
     band_hz: tuple[float, float] = (0.0, float("inf"))
     plain_feed: tuple[float, float] = (0.5, 0.5)
+    centre_feed: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -84,6 +88,10 @@ class Driver:
         if len(feed) != 2 or not all(np.isfinite(feed)):
             raise GeometryError(f"driver {self.name!r} plain_feed must be two finite gains (left, right)")
         object.__setattr__(self, "plain_feed", feed)
+        if self.centre_feed is not None:
+            if not np.isfinite(self.centre_feed):
+                raise GeometryError(f"driver {self.name!r} centre_feed must be a finite gain, got {self.centre_feed!r}")
+            object.__setattr__(self, "centre_feed", float(self.centre_feed))
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,12 @@ class Enclosure:
     def plain_mix(self) -> np.ndarray:
         """The plain (unprocessed) mix matrix, shape ``(n_drivers, 2)`` from (left, right)."""
         return np.array([d.plain_feed for d in self.drivers], dtype=float)
+
+    def centre_mix(self) -> np.ndarray:
+        """The plain feed of the extracted centre, shape ``(n_drivers,)``: each driver's
+        ``centre_feed``, or the sum of its ``plain_feed`` where that is not given."""
+        return np.array([sum(d.plain_feed) if d.centre_feed is None else d.centre_feed for d in self.drivers],
+                        dtype=float)
 
 
 @dataclass(frozen=True)

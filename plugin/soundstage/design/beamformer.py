@@ -69,8 +69,8 @@ def design_centre_beam(
     null_far_field : np.ndarray [shape=(n_nulls, N, F)]
         Far-field responses toward the null directions.
     crossover : np.ndarray [shape=(N, F)]
-    plain_centre : np.ndarray [shape=(N,)]
-        Plain centre feed (left + right plain gains per driver).
+    plain_centre : np.ndarray [shape=(N,) or (N, F)]
+        Plain centre feed beyond each driver's crossover (left + right plain paths per driver).
     frequencies_hz : np.ndarray [shape=(F,)]
     band_hz : (float, float)
     max_effort_db : float
@@ -99,12 +99,13 @@ def beam_solution(far_field, null_far_field, crossover, plain_centre, frequencie
     :func:`design_centre_beam`; it does not depend on the caps, so a designer can keep it."""
     if not enabled or null_far_field.shape[0] == 0:
         return None
+    plain = _per_frequency(plain_centre, frequencies_hz)
     lobe_gain = np.atleast_1d(10 ** (np.asarray(lobe_gain_db, dtype=float) / 20))[:, None]
     active = band_window(frequencies_hz, band_hz, transition_octaves) > 0
     eff_axis = (far_field * crossover)[:, active]
     eff_nulls = (null_far_field * crossover[None])[:, :, active]
     rows = np.concatenate([eff_axis[None], eff_nulls], axis=0)
-    on_axis = np.einsum("nf,n->f", eff_axis, plain_centre)
+    on_axis = np.einsum("nf,nf->f", eff_axis, plain[:, active])
     targets = np.concatenate([on_axis[None], np.zeros((eff_nulls.shape[0], on_axis.size))], axis=0)
     row_weights = np.ones(rows.shape[0])
     row_weights[0] = 1e4  # the on-axis constraint is hard; nulls give way when rows outnumber drivers
@@ -127,18 +128,19 @@ def blend_beam(exact: np.ndarray | None, crossover, plain_centre, frequencies_hz
                transition_octaves: float = 1 / 3, max_gain_db: float | None = None) -> np.ndarray:
     """The centre filters (N, F), crossovers included, from :func:`beam_solution` under the
     effort cap and the gain cap (arguments as in :func:`design_centre_beam`)."""
-    plain = plain_centre.astype(complex)[:, None] * np.ones_like(frequencies_hz)[None, :]
+    plain = _per_frequency(plain_centre, frequencies_hz)
     if exact is None:
         return crossover * plain
     window = band_window(frequencies_hz, band_hz, transition_octaves)
     active = window > 0
     x_active = crossover[:, active]
-    plain_effort = np.sum(np.abs(x_active * plain_centre[:, None]) ** 2, axis=0)
+    plain_active = plain[:, active]
+    plain_effort = np.sum(np.abs(x_active * plain_active) ** 2, axis=0)
     max_effort = plain_effort * 10 ** (max_effort_db / 10)
     # Blend toward the plain feed, w(β) = β p + (1 − β) w_x: the on-axis response stays exact for
     # every β, and the effort ||X w(β)||² is a quadratic in β: take the smallest β meeting the cap.
     a = x_active * exact
-    b = x_active * (plain_centre[:, None] - exact)
+    b = x_active * (plain_active - exact)
     qa = np.sum(np.abs(b) ** 2, axis=0)
     qb = 2 * np.sum(np.real(a * b.conj()), axis=0)
     qc = np.sum(np.abs(a) ** 2, axis=0) - max_effort
@@ -148,9 +150,17 @@ def blend_beam(exact: np.ndarray | None, crossover, plain_centre, frequencies_hz
     blend = np.where(qc <= 0, 0.0, np.clip(smallest, 0.0, 1.0))
     if max_gain_db is not None:
         # Each driver's centre filter also stays within G_max, like the side paths.
-        lo, hi = _feasible_rho_interval(exact, plain_centre, x_active, 10 ** (max_gain_db / 20))
+        lo, hi = _feasible_rho_interval(exact, plain_active, x_active, 10 ** (max_gain_db / 20))
         blend = np.where(lo <= hi, np.maximum(blend, lo), 1.0)
-    beam = blend * plain_centre[:, None] + (1 - blend) * exact
+    beam = blend * plain_active + (1 - blend) * exact
     weights = plain.copy()
-    weights[:, active] = window[active] * beam + (1 - window[active]) * plain_centre[:, None]
+    weights[:, active] = window[active] * beam + (1 - window[active]) * plain_active
     return crossover * weights
+
+
+def _per_frequency(plain_centre, frequencies_hz) -> np.ndarray:
+    """The plain centre feed as (N, F) complex (one gain per driver is the same at every bin)."""
+    plain = np.asarray(plain_centre).astype(complex)
+    if plain.ndim == 1:
+        plain = plain[:, None] * np.ones_like(frequencies_hz)[None, :]
+    return plain

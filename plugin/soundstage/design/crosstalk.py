@@ -108,7 +108,7 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
 def _feasible_rho_interval(exact: np.ndarray, plain: np.ndarray, crossover: np.ndarray, max_gain: float):
     """Interval [lo, hi] of ρ in [0, 1] with |X_d (ρ p_d + (1−ρ) w_d)| ≤ G for every driver d."""
     a = crossover * exact  # (N, F)
-    b = crossover * (plain[:, None] - exact)
+    b = crossover * ((plain[:, None] if plain.ndim == 1 else plain) - exact)
     qa = np.abs(b) ** 2
     qb = 2 * np.real(a * b.conj())
     qc = np.abs(a) ** 2 - max_gain**2
@@ -142,7 +142,7 @@ def _smooth_log_frequency(values: np.ndarray, frequencies_hz: np.ndarray, octave
 class _SideSolver:
     """What one side input's design needs from the plant (see :class:`CancellationSolver`)."""
 
-    plain: np.ndarray  # (N,) complex: the side's plain feed p
+    plain: np.ndarray  # (N, F) complex: the side's plain feed p
     i_p: np.ndarray  # (F,) ipsilateral ear response of p
     c_p: np.ndarray  # (F,) contralateral ear response of p
     natural_db: np.ndarray  # (F,) χ₀
@@ -162,7 +162,7 @@ class CancellationSolver:
     """
 
     effective: np.ndarray  # (2, N, F) plant × crossovers
-    plain: np.ndarray  # (N, 2)
+    plain: np.ndarray  # (N, 2, F)
     crossover: np.ndarray  # (N, F)
     sides: tuple
     cancel: bool
@@ -173,18 +173,21 @@ class CancellationSolver:
               region_plants: tuple = (), region_weight=0.5, cancel: bool = True) -> "CancellationSolver":
         """See :func:`design_cancellation` for the arguments."""
         effective = plant * crossover[None, :, :]
+        plain = np.asarray(plain)
+        if plain.ndim == 2:  # one gain per driver and input: the same at every frequency
+            plain = plain[:, :, None] * np.ones(crossover.shape[1])[None, None, :]
         region_weights = np.broadcast_to(np.asarray(region_weight, dtype=float), (len(region_plants),))
         eff_regions = [region * crossover[None, :, :] for region in region_plants]
         sides = []
         for side in (0, 1):
             ipsi, contra, other = side, 1 - side, 1 - side
             p = plain[:, side].astype(complex)
-            i_p = np.einsum("nf,n->f", effective[ipsi], p)
-            c_p = np.einsum("nf,n->f", effective[contra], p)
+            i_p = np.einsum("nf,nf->f", effective[ipsi], p)
+            c_p = np.einsum("nf,nf->f", effective[contra], p)
             chi0 = np.abs(i_p) / np.maximum(np.abs(c_p), 1e-30)
             natural_db = 20 * np.log10(np.maximum(chi0, 1e-30))
             contra_rows = [effective[contra]] + [eff[contra] for eff in eff_regions]
-            other_at = tuple(np.einsum("nf,n->f", row, plain[:, other]) for row in contra_rows)
+            other_at = tuple(np.einsum("nf,nf->f", row, plain[:, other]) for row in contra_rows)
             inverse = None
             if cancel:
                 row_weights = np.array([1.0, 1.0, *region_weights])
@@ -192,7 +195,7 @@ class CancellationSolver:
                     row_weights[0] = 10.0  # keep the ipsilateral ear uncoloured when rows compete
                 inverse = RegularisedInverse(np.stack([effective[ipsi], *contra_rows]), row_weights)
             sides.append(_SideSolver(p, i_p, c_p, natural_db, other_at, inverse))
-        return cls(effective, np.asarray(plain), crossover, tuple(sides), bool(cancel), bool(region_plants))
+        return cls(effective, plain, crossover, tuple(sides), bool(cancel), bool(region_plants))
 
     @property
     def nbytes(self) -> int:
@@ -261,8 +264,9 @@ def design_cancellation(
     ----------
     solver : CancellationSolver
         From :meth:`CancellationSolver.build` with the plant [shape=(2, N, F)] (driver → ear
-        responses at the design listener, ears: left, right), the plain feed [shape=(N, 2)] of
-        the left and right inputs, each driver's crossover response [shape=(N, F)], optional
+        responses at the design listener, ears: left, right), the plain feed [shape=(N, 2) or
+        (N, 2, F): the tiled, time-aligned paths of :func:`.driver_feeds.plain_paths`] of the
+        left and right inputs beyond each driver's crossover, each driver's crossover response [shape=(N, F)], optional
         ``region_plants`` (plants at listener positions around the design one: their
         contralateral rows widen the null) with ``region_weight`` (one for all, or one per
         plant, relative to the design ear rows), and ``cancel`` (False bypasses cancellation:
@@ -293,7 +297,7 @@ def design_cancellation(
         p = s.plain
         natural_db[side] = s.natural_db
         if not solver.cancel:
-            mix = p[:, None] + (0 if virtual_relative is None else virtual_relative[None, :] * plain[:, other][:, None])
+            mix = p + (0 if virtual_relative is None else virtual_relative[None, :] * plain[:, other])
             weights[:, side, :] = crossover * mix
             rho_all[side] = 1.0
             continue
@@ -314,6 +318,6 @@ def design_cancellation(
         rho = np.where(feasible, np.clip(rho_target, lo, np.maximum(hi, lo)), 1.0)
         reachable[side] = feasible & (last_meeting >= 0) & (rho_target >= lo - 1e-9)
         rho_all[side] = rho
-        weights[:, side, :] = crossover * (rho[None, :] * p[:, None] + (1 - rho[None, :]) * used_exact)
+        weights[:, side, :] = crossover * (rho[None, :] * p + (1 - rho[None, :]) * used_exact)
 
     return CancellationDesign(weights=weights, rho=rho_all, natural_separation_db=natural_db, reachable=reachable)

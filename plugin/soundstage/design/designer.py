@@ -3,7 +3,9 @@
 The design works in the frequency domain on a grid at least twice as fine as the FIR length, from
 the acoustic model's plant (:func:`soundstage.acoustics.plant.plant_response`):
 
-1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path;
+1. crossovers ``X`` per driver band (Linkwitz–Riley), folded into every path, and plain feeds
+   that tile per input (one Linkwitz–Riley tree each) with every driver time-aligned at the
+   listener (:mod:`.driver_feeds`);
 2. the virtualizer's relative HRTF ``R_v`` of a ±θ pair at the drivers' distance;
 3. the side paths: crosstalk cancellation / null-steering to the target curve under G_max,
    in RTF form (:mod:`.crosstalk`);
@@ -36,6 +38,7 @@ from . import stage_cache
 from .beamformer import beam_solution, blend_beam
 from .crossover import driver_band_sos, sos_response
 from .crosstalk import CancellationSolver, design_cancellation
+from .driver_feeds import plain_paths
 from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .realise import GAIN_MARGIN_DB, realise_filters
@@ -149,7 +152,11 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     grid_key = (num_taps, sample_rate)
     head_key = head_spec if isinstance(head_spec, str) else head
 
-    plain = enclosure.plain_mix()
+    # Plain feeds that tile per input, time-aligned at the listener (:mod:`.driver_feeds`).
+    paths_full = stage_cache.cached(
+        "plain_paths", (enclosure, listener, parameters.crossover_order, grid_key),
+        lambda: plain_paths(enclosure, listener, f_full, sample_rate, parameters.crossover_order))  # (N, 3, F)
+    plain = paths_full[:, :2, designed]
     crossover_full = stage_cache.cached(
         "crossover", (tuple(d.band_hz for d in enclosure.drivers), parameters.crossover_order, grid_key),
         lambda: np.stack([sos_response(driver_band_sos(d.band_hz, sample_rate, parameters.crossover_order),
@@ -201,18 +208,19 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
     )
 
-    plain_centre = plain.sum(axis=1)
+    plain_centre = paths_full[:, 2, designed]  # (N, F)
     beam_on = parameters.beam and "beam" not in bypass and not is_headphones and n_drivers >= 2
     if beam_on:
         # the beam's solve does not depend on the effort or gain caps: only its blend does
-        beam_key = (enclosure, parameters.crossover_order, parameters.beam_null_azimuths_deg, parameters.beam_band_hz,
-                    grid_key)
+        # (the plain centre feed it keeps on axis is time-aligned at the listener)
+        beam_key = (enclosure, listener, parameters.crossover_order, parameters.beam_null_azimuths_deg,
+                    parameters.beam_band_hz, grid_key)
         exact = stage_cache.cached("beam", beam_key, lambda: _beam_solution(enclosure, parameters, crossover,
                                                                             plain_centre, f))
         centre = blend_beam(exact, crossover, plain_centre, f, parameters.beam_band_hz, parameters.beam_max_effort_db,
                             max_gain_db=parameters.max_gain_db - GAIN_MARGIN_DB)
     else:
-        centre = crossover * plain_centre[:, None]
+        centre = crossover * plain_centre
     centre_gain = 10 ** (parameters.centre_gain_db / 20)
     centre = centre * centre_gain
     side_weights = sides.weights
@@ -231,10 +239,10 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
     # the realised FIR; the modelling delay grows until the realised cancellation is the
     # designed one (:mod:`.realise`).
     upmix_on = "upmix" not in bypass and parameters.centre_extraction > 0
-    plain_paths = np.concatenate([plain, centre_gain * plain_centre[:, None]], axis=1)  # (N, 3)
+    paths = paths_full * np.array([1.0, 1.0, centre_gain])[None, :, None]  # (N, 3, F)
     realised = realise_filters(
-        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre[:, None] * (1.0 if gains is None else gains[None, 2]),
-        crossover=crossover, crossover_full=crossover_full, plain_paths=plain_paths, designed_mask=designed,
+        sides=sides, plain=plain, centre=centre, centre_plain=centre_gain * crossover * plain_centre * (1.0 if gains is None else gains[None, 2]),
+        crossover=crossover, crossover_full=crossover_full, plain_paths=paths, designed_mask=designed,
         frequencies_hz=f_full, plant=plant, target_db=parameters.effective_target.at(f),
         max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
         sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,

@@ -74,8 +74,8 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     ----------
     side : np.ndarray [shape=(n_drivers, 2, F)]
         The designed side paths, crossovers included, per side input.
-    side_plain : np.ndarray [shape=(n_drivers, 2)]
-        Plain feed of each side input.
+    side_plain : np.ndarray [shape=(n_drivers, 2) or (n_drivers, 2, F)]
+        Plain feed of each side input beyond the crossovers.
     rho : np.ndarray [shape=(2, F)]
         The blend toward the plain feed already chosen (0 full design … 1 plain).
     centre, centre_plain : np.ndarray [shape=(n_drivers, F)]
@@ -96,7 +96,9 @@ def cap_worst_case_gain(side: np.ndarray, side_plain: np.ndarray, rho: np.ndarra
     centre : np.ndarray [shape=(n_drivers, F)]
     """
     cap = 10 ** (max_gain_db / 20)
-    plain = side_plain.astype(complex)[:, :, None]
+    plain = np.asarray(side_plain).astype(complex)
+    if plain.ndim == 2:
+        plain = plain[:, :, None]
 
     plain_paths = crossover[:, None, :] * plain
     if voicing is not None:

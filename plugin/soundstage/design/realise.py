@@ -133,8 +133,15 @@ def realise_filters(*, sides, plain, centre, centre_plain, crossover, crossover_
                 again = revoice(np.concatenate([side_w, capped_centre[:, None, :]], axis=1))
                 side_w = side_w * again[None, :2, :]
                 capped_centre = capped_centre * again[None, 2, :]
+                # the re-voicing may boost past the cap again: there the EQ gives way
+                worst = worst_case_gain(np.concatenate([side_w, capped_centre[:, None, :]], axis=1),
+                                        upmix=upmix).max(axis=0)
+                cap = 10 ** ((max_gain_db - margin_db) / 20)
+                scale = np.where(worst > cap, cap / np.maximum(worst, 1e-30), 1.0)
+                side_w, capped_centre = side_w * scale[None, None, :], capped_centre * scale[None, :]
             # Above the modelled band every path is its plain feed through the crossovers.
-            weights = crossover_full[:, None, :] * plain_paths[:, :, None].astype(complex)
+            weights = crossover_full[:, None, :] * (plain_paths if plain_paths.ndim == 3
+                                                    else plain_paths[:, :, None]).astype(complex)
             weights[..., designed_mask] = np.concatenate([side_w, capped_centre[:, None, :]], axis=1)
             blended[margin_db] = (weights * output_gain, rho)
         return blended[margin_db]

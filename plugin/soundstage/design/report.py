@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .crossover import driver_band_sos, sos_response
+from .driver_feeds import plain_paths
 from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .tonal_balance import TonalBalance, tonal_balance
@@ -122,7 +123,7 @@ def design_report(filterset: FilterSet, plant: np.ndarray | None = None, *,
         sos_response(driver_band_sos(d.band_hz, fs, filterset.parameters.crossover_order), f, fs)
         for d in enclosure.drivers
     ])
-    plain = enclosure.plain_mix()
+    plain = plain_paths(enclosure, filterset.listener, f, fs, filterset.parameters.crossover_order)  # (N, 2, F)
     effective = h * crossover[None]
     separation = np.empty((2, f.size))
     ipsi_dev = np.empty((2, f.size))
@@ -131,7 +132,7 @@ def design_report(filterset: FilterSet, plant: np.ndarray | None = None, *,
         ipsi, contra = side, 1 - side
         separation[side] = _db(ears[ipsi, side]) - _db(ears[contra, side])
         interaural[side] = -separation[side]
-        plain_ipsi = np.einsum("nf,n->f", effective[ipsi], plain[:, side])
+        plain_ipsi = np.einsum("nf,nf->f", effective[ipsi], plain[:, side])
         ipsi_dev[side] = _db(ears[ipsi, side]) - _db(plain_ipsi)
 
     from .virtualizer import fit_shelf, relative_hrtf

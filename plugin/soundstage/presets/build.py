@@ -41,6 +41,7 @@ def _build_drivers(enc: dict, kind: str, ctx: Context) -> builtins.list[Driver]:
                 name=d["name"], position_m=tuple(d["position_m"]), axis=tuple(d["axis"]),
                 radius_m=float(d["radius_m"]), directivity=d.get("directivity", "piston"),
                 band_hz=tuple(band), plain_feed=tuple(d.get("plain_feed", [0.5, 0.5])),
+                centre_feed=d.get("centre_feed"),
             ))
         except (GeometryError, ParameterError, TypeError, ValueError) as exc:
             raise ctx.error(where, str(exc)) from exc
@@ -191,6 +192,7 @@ def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Li
     drivers = [{
         "name": d.name, "position_m": [*d.position_m], "axis": [*d.axis], "radius_m": d.radius_m,
         "directivity": d.directivity, "band_hz": [*d.band_hz], "plain_feed": [*d.plain_feed],
+        **({} if d.centre_feed is None else {"centre_feed": d.centre_feed}),
     } for d in enclosure.drivers]
     design = {
         "width_deg": params.width_deg, "max_gain_db": params.max_gain_db,

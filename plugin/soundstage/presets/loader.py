@@ -25,6 +25,7 @@ the enclosure centre, in the same axes). Schema version 1::
     directivity = "cap"                 # "monopole" | "piston" | "cap"       (default "piston")
     band_hz = [5000, inf]               # crossover band; 0 / inf = open end  (default [0, inf])
     plain_feed = [0.5, 0.5]             # gains from (L, R) in the plain mix  (default [0.5, 0.5])
+    centre_feed = 1.0                   # gain from the extracted centre       (default: sum of plain_feed)
 
     [listener]
     distance_m = 2.5                    # enclosure centre to head centre [0.001, 100] m

@@ -52,6 +52,7 @@ DRIVER = {
     "directivity": Key("str", choices=DIRECTIVITY_MODELS),
     "band_hz": Key("vector", size=2, low=0.0, allow_inf=True, unit="Hz"),
     "plain_feed": Key("vector", size=2, low=-4.0, high=4.0),
+    "centre_feed": Key("number", low=-4.0, high=4.0),
 }
 
 
