@@ -31,6 +31,7 @@ from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
 from .fir_plan import stereo_taps
+from .input_history import InputHistory
 from .offline_threads import SplitConvolver, balanced_split, render_pipelined
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
@@ -129,6 +130,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         self._extractor = None
         self._convolver = None
         self._taps = None  # TapMatrix when the FIR matrix is pure gains/delays (fir_plan)
+        self._history: InputHistory | None = None  # recent input while on the tap engine
         self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
@@ -255,13 +257,13 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             self._restore_parameters_of(self._filters)
             raise
 
-    def _build_kernels(self, filters: FilterSet) -> None:
+    def _build_kernels(self, filters: FilterSet, allow_taps: bool = True) -> None:
         from .._kernels.convolver import PartitionedConvolver
         from .._kernels.tap_matrix import TapMatrix
         from .._kernels.upmix import CentreExtractor
 
         partition = self._partition_size or _partition_for(filters.sample_rate)
-        taps = stereo_taps(filters.fir, filters.centre_extraction)
+        taps = stereo_taps(filters.fir, filters.centre_extraction) if allow_taps else None
         if taps is not None:
             # Pure gains and delays with a cancelling centre (e.g. the ±30° pair): no upmix, no
             # FFT; the taps keep the convolver's latency so alignment does not depend on the plan.
@@ -269,8 +271,12 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
                                    taps.gains, num_inputs=2, num_outputs=filters.num_drivers)
             self._kernel_latency = partition
             self._kernels_for = None
+            # Enough input for the FIR engine to join the stream warm (see _leave_tap_engine).
+            warm_up = int(8 * filters.upmix_time_constant_ms * 1e-3 * filters.sample_rate)
+            self._history = InputHistory(2, filters.num_taps + partition + warm_up)
             return
         self._taps = None
+        self._history = None
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
                filters.upmix_time_constant_ms, self._partition_size)
         self._fade_left = 0
@@ -324,8 +330,9 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             return  # designed for a sample rate no longer in use
         if new.parameters in _PINNED:  # the filters answer the parameters asked for, latency kept
             new = replace(new, parameters=_PINNED[new.parameters])
-        if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
-                and self._taps is None):
+        if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
+            if self._taps is not None:
+                self._leave_tap_engine(old)
             crossfade = int(round(CROSSFADE_MS * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             if new.centre_extraction != old.centre_extraction:
@@ -337,6 +344,16 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         else:  # a change of shape or latency cannot crossfade: switch at once
             self._filters = new
             self._build_kernels(new)
+
+    def _leave_tap_engine(self, filters: FilterSet) -> None:
+        """Replace the tap engine by the upmix + FIR matrix of the same ``filters`` (equal to the
+        taps to float32 round-off), run over the input history so both hold the state they would
+        have had they run all along: the new design then crossfades in like any other."""
+        history = self._history.recent()
+        self._build_kernels(filters, allow_taps=False)
+        upmixed = np.empty((3, history.shape[1]), dtype=np.float32)
+        self._upmix_limited(history, upmixed)
+        self._convolver.process_into(upmixed, np.empty((filters.num_drivers, history.shape[1]), dtype=np.float32))
 
     def _upmix_ramped(self, block: np.ndarray, upmixed: np.ndarray) -> None:
         """The upmix with its extraction strength moving along ``_strength_ramp``: the kernel
@@ -368,10 +385,19 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
         if self._taps is not None:
+            self._history.push(block)
             return self._taps.process(block)
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
+        self._upmix_limited(block, upmixed)
+        out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
+        self._convolver.process_into(upmixed, out)
+        if self._fade_left > 0:
+            self._fade_left -= n
+        return out
+
+    def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray) -> None:
         if block.max() > UPMIX_ADAPT_LIMIT or block.min() < -UPMIX_ADAPT_LIMIT:
             # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
             # dominate its running averages for longer than their time constant; what was
@@ -381,11 +407,6 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             upmixed[:2] += block - clipped
         else:
             self._upmix(block, upmixed)
-        out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
-        self._convolver.process_into(upmixed, out)
-        if self._fade_left > 0:
-            self._fade_left -= n
-        return out
 
     def _render_chunks(self, chunks):
         if self._num_threads == 1 or self._taps is not None:
@@ -404,6 +425,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
             self._build_kernels(self._filters)
         if self._taps is not None:
             self._taps.reset()
+            self._history.clear()
         elif self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()
