@@ -35,7 +35,7 @@ recordings", AES 123rd Convention, 2007.
 """
 
 cimport cython
-from libc.math cimport exp, fmax, fmin, sqrt
+from libc.math cimport exp, sqrt
 
 import numpy as np
 import scipy.signal
@@ -48,11 +48,21 @@ from _dsp cimport flush_denormal
 __all__ = ["CentreExtractor"]
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
 cdef double COHERENCE_FLOOR = 0.25
 
+#: Most bands the kernel holds in its local state (the constructor checks).
+cdef enum:
+    MAX_BANDS = 16
 
+
+cdef inline double _positive(double v) noexcept nogil:
+    """max(v, 0) (0 for NaN, like fmax), written as a select so band loops vectorise."""
+    return v if v > 0.0 else 0.0
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
 cdef void _upmix_block(
     const float[:, ::1] x, float[:, ::1] out, Py_ssize_t num_edges,
     const double[:, ::1] coef, double[:, ::1] filt, double[:, ::1] power,
@@ -61,12 +71,50 @@ cdef void _upmix_block(
     """One block. ``coef`` (num_edges, 5): b0 b1 b2 a1 a2 of each band-edge low-pass;
     ``filt`` (num_edges, 4): TDF-II state z1, z2 for M then for S; ``power`` (num_bands, 3):
     P_ms, P_ss, P_mm. Estimates used at sample n include sample n. With ``record``, ``gains``
-    (num_bands, 2, n) receives γ_b and w_b per sample."""
+    (num_bands, 2, n) receives γ_b and w_b per sample.
+
+    The state lives in local arrays for the block. Per sample, the band split runs edge by edge
+    (each band is a low-pass of the remainder), then the statistics and gains of all bands run
+    as one loop without dependences between bands, which the compiler vectorises across bands
+    (the same IEEE operations per band, so the result does not depend on it); the centre is
+    then summed over the bands in order."""
     cdef Py_ssize_t t, e, b
-    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma
+    cdef Py_ssize_t num_bands = num_edges + 1
+    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma, g
     cdef double p_lr, p_ll, p_rr, p_res, floor_, w
     cdef double kappa = COHERENCE_FLOOR
     cdef Py_ssize_t n = x.shape[1]
+    cdef double b0[MAX_BANDS]
+    cdef double b1[MAX_BANDS]
+    cdef double b2[MAX_BANDS]
+    cdef double a1[MAX_BANDS]
+    cdef double a2[MAX_BANDS]
+    cdef double zm1[MAX_BANDS]
+    cdef double zm2[MAX_BANDS]
+    cdef double zs1[MAX_BANDS]
+    cdef double zs2[MAX_BANDS]
+    cdef double pms[MAX_BANDS]
+    cdef double pss[MAX_BANDS]
+    cdef double pmm[MAX_BANDS]
+    cdef double band_m[MAX_BANDS]
+    cdef double band_s[MAX_BANDS]
+    cdef double centre[MAX_BANDS]
+    cdef double gam[MAX_BANDS]
+    cdef double wgt[MAX_BANDS]
+    for e in range(num_edges):
+        b0[e] = coef[e, 0]
+        b1[e] = coef[e, 1]
+        b2[e] = coef[e, 2]
+        a1[e] = coef[e, 3]
+        a2[e] = coef[e, 4]
+        zm1[e] = filt[e, 0]
+        zm2[e] = filt[e, 1]
+        zs1[e] = filt[e, 2]
+        zs2[e] = filt[e, 3]
+    for b in range(num_bands):
+        pms[b] = power[b, 0]
+        pss[b] = power[b, 1]
+        pmm[b] = power[b, 2]
     for t in range(n):
         left = x[0, t]
         right = x[1, t]
@@ -74,42 +122,59 @@ cdef void _upmix_block(
         s = 0.5 * (left - right)
         rm = m
         rs = s
-        proj = 0.0
-        for b in range(num_edges + 1):
-            if b < num_edges:
-                e = b
-                # band b = LP_e(remainder), same transposed direct form II as BiquadCascade
-                bm = coef[e, 0] * rm + filt[e, 0]
-                filt[e, 0] = flush_denormal(coef[e, 1] * rm - coef[e, 3] * bm + filt[e, 1])
-                filt[e, 1] = flush_denormal(coef[e, 2] * rm - coef[e, 4] * bm)
-                bs = coef[e, 0] * rs + filt[e, 2]
-                filt[e, 2] = flush_denormal(coef[e, 1] * rs - coef[e, 3] * bs + filt[e, 3])
-                filt[e, 3] = flush_denormal(coef[e, 2] * rs - coef[e, 4] * bs)
-                rm = rm - bm
-                rs = rs - bs
-            else:
-                bm = rm  # the last band is the remainder
-                bs = rs
-            power[b, 0] = flush_denormal(power[b, 0] + alpha * (bm * bs - power[b, 0]))
-            power[b, 1] = flush_denormal(power[b, 1] + alpha * (bs * bs - power[b, 1]))
-            power[b, 2] = flush_denormal(power[b, 2] + alpha * (bm * bm - power[b, 2]))
-            gamma = power[b, 0] / (power[b, 1] + 1e-4 * power[b, 2] + 1e-12)
+        for e in range(num_edges):
+            # band e = LP_e(remainder), same transposed direct form II as BiquadCascade
+            bm = b0[e] * rm + zm1[e]
+            zm1[e] = flush_denormal(b1[e] * rm - a1[e] * bm + zm2[e])
+            zm2[e] = flush_denormal(b2[e] * rm - a2[e] * bm)
+            bs = b0[e] * rs + zs1[e]
+            zs1[e] = flush_denormal(b1[e] * rs - a1[e] * bs + zs2[e])
+            zs2[e] = flush_denormal(b2[e] * rs - a2[e] * bs)
+            rm = rm - bm
+            rs = rs - bs
+            band_m[e] = bm
+            band_s[e] = bs
+        band_m[num_edges] = rm  # the last band is the remainder
+        band_s[num_edges] = rs
+        for b in range(num_bands):
+            bm = band_m[b]
+            bs = band_s[b]
+            pms[b] = flush_denormal(pms[b] + alpha * (bm * bs - pms[b]))
+            pss[b] = flush_denormal(pss[b] + alpha * (bs * bs - pss[b]))
+            pmm[b] = flush_denormal(pmm[b] + alpha * (bm * bm - pmm[b]))
+            g = pms[b] / (pss[b] + 1e-4 * pmm[b] + 1e-12)
             # coherent share of the residual bm - γ bs (Wiener gain above a coherence floor)
-            p_lr = power[b, 2] - power[b, 1]
-            p_ll = power[b, 2] + power[b, 1] + 2.0 * power[b, 0]
-            p_rr = power[b, 2] + power[b, 1] - 2.0 * power[b, 0]
-            floor_ = kappa * sqrt(fmax(p_ll * p_rr, 0.0))
-            p_res = fmax(power[b, 2] - gamma * power[b, 0], 0.0)
+            p_lr = pmm[b] - pss[b]
+            p_ll = pmm[b] + pss[b] + 2.0 * pms[b]
+            p_rr = pmm[b] + pss[b] - 2.0 * pms[b]
+            floor_ = kappa * sqrt(_positive(p_ll * p_rr))
+            p_res = _positive(pmm[b] - g * pms[b])
             w = (p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30)
-            w = fmin(fmax(w, 0.0), 1.0)
-            if record:
-                gains[b, 0, t] = <float>gamma
-                gains[b, 1, t] = <float>w
-            proj = proj + w * (bm - gamma * bs)
+            w = _positive(w)
+            w = w if w < 1.0 else 1.0
+            gam[b] = g
+            wgt[b] = w
+            centre[b] = w * (bm - g * bs)
+        proj = 0.0
+        for b in range(num_bands):
+            proj = proj + centre[b]
+        if record:
+            for b in range(num_bands):
+                gains[b, 0, t] = <float>gam[b]
+                gains[b, 1, t] = <float>wgt[b]
         c = strength * proj
         out[0, t] = <float>(left - c)
         out[1, t] = <float>(right - c)
         out[2, t] = <float>c
+    for e in range(num_edges):
+        filt[e, 0] = zm1[e]
+        filt[e, 1] = zm2[e]
+        filt[e, 2] = zs1[e]
+        filt[e, 3] = zs2[e]
+    for b in range(num_bands):
+        power[b, 0] = pms[b]
+        power[b, 1] = pss[b]
+        power[b, 2] = pmm[b]
 
 
 cdef class CentreExtractor:
@@ -157,6 +222,8 @@ cdef class CentreExtractor:
             )
         if np.any(np.diff(edges) <= 0):
             raise ParameterError(f"band_edges_hz must be strictly increasing, got {edges.tolist()}")
+        if edges.size >= MAX_BANDS:
+            raise ParameterError(f"band_edges_hz holds at most {MAX_BANDS - 1} edges, got {edges.size}")
         self._edges = edges
         self._num_edges = edges.size
         self._sample_rate = sample_rate
