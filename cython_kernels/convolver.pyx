@@ -36,7 +36,7 @@ cdef inline void _flush_block(float* block, Py_ssize_t n) noexcept nogil:
         if -1e-30 < block[j] < 1e-30:
             block[j] = 0.0
 
-__all__ = ["PartitionedConvolver", "flush_to_zero_state"]
+__all__ = ["PartitionedConvolver", "flush_to_zero_state", "fft_seconds"]
 
 
 def flush_to_zero_state():
@@ -102,6 +102,33 @@ cdef class _FFTPlan:
         with nogil:
             self.inverse_tail(&r[0], &i[0], &o[0])
         return out
+
+
+def fft_seconds(Py_ssize_t size, Py_ssize_t repeats=2000):
+    """(forward, inverse) seconds per real transform of length ``size`` (a power of two >= 8)
+    of the convolver's own FFT, timed over ``repeats`` transforms without the GIL: the
+    benchmark's figure to set against ``scipy.fft`` (benchmarks/kernels.py)."""
+    import time
+
+    if size < 8 or size & (size - 1):
+        raise ParameterError(f"size must be a power of two >= 8, got {size}")
+    plan = _FFTPlan(size)
+    x = np.random.default_rng(0).standard_normal(size).astype(np.float32)
+    spectrum_re = np.zeros(size // 2 + 1, dtype=np.float32)
+    spectrum_im = np.zeros(size // 2 + 1, dtype=np.float32)
+    out = np.zeros(size // 2, dtype=np.float32)
+    cdef float[::1] xv = x, sr = spectrum_re, si = spectrum_im, ov = out
+    cdef Py_ssize_t r
+    start = time.perf_counter()
+    with nogil:
+        for r in range(repeats):
+            plan.forward(&xv[0], &sr[0], &si[0])
+    forward = (time.perf_counter() - start) / repeats
+    start = time.perf_counter()
+    with nogil:
+        for r in range(repeats):
+            plan.inverse_tail(&sr[0], &si[0], &ov[0])
+    return forward, (time.perf_counter() - start) / repeats
 
 
 @cython.boundscheck(False)
