@@ -37,6 +37,7 @@ recordings", AES 123rd Convention, 2007.
 cimport cython
 from libc.math cimport exp, sqrt
 
+cimport numpy as cnp
 import numpy as np
 import scipy.signal
 
@@ -44,6 +45,8 @@ from soundstage._errors import ParameterError
 from soundstage._kernels._checks import check_audio, check_out, finite_array
 
 from _dsp cimport flush_denormal
+
+cnp.import_array()
 
 __all__ = ["CentreExtractor"]
 
@@ -64,14 +67,15 @@ cdef inline double _positive(double v) noexcept nogil:
 @cython.wraparound(False)
 @cython.cdivision(True)
 cdef void _upmix_block(
-    const float[:, ::1] x, float[:, ::1] out, Py_ssize_t num_edges,
+    const float* x, float* out, Py_ssize_t n, Py_ssize_t num_edges,
     const double[:, ::1] coef, double[:, ::1] filt, double[:, ::1] power,
-    double alpha, double strength, float[:, :, ::1] gains, bint record,
+    double alpha, double strength, float* gains, bint record,
 ) noexcept nogil:
     """One block. ``coef`` (num_edges, 5): b0 b1 b2 a1 a2 of each band-edge low-pass;
     ``filt`` (num_edges, 4): TDF-II state z1, z2 for M then for S; ``power`` (num_bands, 3):
-    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. With ``record``, ``gains``
-    (num_bands, 2, n) receives γ_b and w_b per sample.
+    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. ``x`` (2, n) and ``out``
+    (3, n) are C-contiguous float32. With ``record``, ``gains`` (num_bands, 2, n), C-contiguous,
+    receives γ_b and w_b per sample.
 
     The state lives in local arrays for the block. Per sample, the band split runs edge by edge
     (each band is a low-pass of the remainder), then the statistics and gains of all bands run
@@ -83,7 +87,6 @@ cdef void _upmix_block(
     cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma, g
     cdef double p_lr, p_ll, p_rr, p_res, floor_, w
     cdef double kappa = COHERENCE_FLOOR
-    cdef Py_ssize_t n = x.shape[1]
     cdef double b0[MAX_BANDS]
     cdef double b1[MAX_BANDS]
     cdef double b2[MAX_BANDS]
@@ -116,8 +119,8 @@ cdef void _upmix_block(
         pss[b] = power[b, 1]
         pmm[b] = power[b, 2]
     for t in range(n):
-        left = x[0, t]
-        right = x[1, t]
+        left = x[t]
+        right = x[n + t]
         m = 0.5 * (left + right)
         s = 0.5 * (left - right)
         rm = m
@@ -160,12 +163,12 @@ cdef void _upmix_block(
             proj = proj + centre[b]
         if record:
             for b in range(num_bands):
-                gains[b, 0, t] = <float>gam[b]
-                gains[b, 1, t] = <float>wgt[b]
+                gains[2 * b * n + t] = <float>gam[b]
+                gains[(2 * b + 1) * n + t] = <float>wgt[b]
         c = strength * proj
-        out[0, t] = <float>(left - c)
-        out[1, t] = <float>(right - c)
-        out[2, t] = <float>c
+        out[t] = <float>(left - c)
+        out[n + t] = <float>(right - c)
+        out[2 * n + t] = <float>c
     for e in range(num_edges):
         filt[e, 0] = zm1[e]
         filt[e, 1] = zm2[e]
@@ -248,12 +251,14 @@ cdef class CentreExtractor:
         """
         check_audio(x, "x", 2)
         check_out(out, "out", 3, x.shape[1])
-        if np.may_share_memory(x, out):
+        # Both validated C-contiguous: they overlap exactly when their byte ranges do.
+        cdef char* xp = <char*>cnp.PyArray_DATA(x)
+        cdef char* op = <char*>cnp.PyArray_DATA(out)
+        if xp < op + cnp.PyArray_NBYTES(out) and op < xp + cnp.PyArray_NBYTES(x):
             raise ParameterError("out overlaps x; CentreExtractor needs a separate output array")
-        if x.shape[1] == 0:
+        cdef Py_ssize_t n = x.shape[1]
+        if n == 0:
             return
-        cdef const float[:, ::1] xv = x
-        cdef float[:, ::1] ov = out
         cdef bint record = gains is not None
         if record:
             if not (isinstance(gains, np.ndarray) and gains.dtype == np.float32 and gains.flags.c_contiguous
@@ -263,10 +268,10 @@ cdef class CentreExtractor:
                     f"{(self._num_edges + 1, 2, x.shape[1])}, got {getattr(gains, 'shape', type(gains))}")
         else:
             gains = self._no_gains
-        cdef float[:, :, ::1] gv = gains
+        cdef float* gp = <float*>cnp.PyArray_DATA(gains)
         with nogil:
-            _upmix_block(xv, ov, self._num_edges, self._coef, self._filt, self._power,
-                         self._alpha, self._strength, gv, record)
+            _upmix_block(<const float*>xp, <float*>op, n, self._num_edges, self._coef, self._filt,
+                         self._power, self._alpha, self._strength, gp, record)
 
     def process(self, x):
         """Upmix ``x`` (2, n) and return a new float32 (3, n) array: L', R', C."""

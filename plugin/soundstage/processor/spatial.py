@@ -30,6 +30,7 @@ from .. import presets as _presets
 from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
+from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
 from .offline_threads import SplitConvolver, balanced_split, render_pipelined
@@ -398,7 +399,7 @@ class SpatialProcessor(ParameterProperties, ProcessorState, StreamingProcessor):
         return out
 
     def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray) -> None:
-        if block.max() > UPMIX_ADAPT_LIMIT or block.min() < -UPMIX_ADAPT_LIMIT:
+        if not within(block, UPMIX_ADAPT_LIMIT):
             # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
             # dominate its running averages for longer than their time constant; what was
             # clipped off goes to left'/right' unchanged, so left' + centre = left still.
