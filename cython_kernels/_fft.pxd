@@ -1,7 +1,10 @@
 # cython: language_level=3
 """soundstage's own real FFT, inline C-level code usable inside ``nogil`` blocks.
 
-A radix-2 decimation-in-time complex FFT on split (real, imaginary) float32 arrays, with the
+A decimation-in-time complex FFT on split (real, imaginary) float32 arrays — the first two
+stages as one twiddle-free radix-4 pass, the others two at a time (radix-4 passes over four
+contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd —
+with the
 length-N real transform computed as a length-M = N/2 complex one (the "half-length trick":
 Sorensen, Jones, Heideman & Burrus, "Real-valued fast Fourier transform algorithms",
 IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are

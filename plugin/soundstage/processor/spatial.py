@@ -11,7 +11,9 @@ one design in flight per processor, on a small shared pool) while the old ones k
 crossfades to them over ``CROSSFADE_MS``. A crossfade always runs to its end: a design that
 finishes during one waits and is adopted when it ends, so the output never jumps. A change of the
 centre extraction (``bypass="upmix"``) ramps the extraction strength over the same crossfade.
-No call waits for a redesign except the very first one of a stream.
+A stream on the single-tap engine (the ±30° pair) that automation takes to a full design leaves
+it for the upmix + FIR matrix warmed up on the recent input (:mod:`.input_history`), and
+crossfades like any change. No call waits for a redesign except the very first one of a stream.
 """
 
 from __future__ import annotations
