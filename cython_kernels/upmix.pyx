@@ -56,6 +56,8 @@ cdef double COHERENCE_FLOOR = 0.25
 #: Most bands the kernel holds in its local state (the constructor checks).
 cdef enum:
     MAX_BANDS = 16
+    #: Samples per stretch of ``_upmix_block`` (see there).
+    TIME_BLOCK = 32
 
 
 cdef inline double _positive(double v) noexcept nogil:
@@ -77,14 +79,17 @@ cdef void _upmix_block(
     (3, n) are C-contiguous float32. With ``record``, ``gains`` (num_bands, 2, n), C-contiguous,
     receives γ_b and w_b per sample.
 
-    The state lives in local arrays for the block. Per sample, the band split runs edge by edge
-    (each band is a low-pass of the remainder), then the statistics and gains of all bands run
-    as one loop without dependences between bands, which the compiler vectorises across bands
-    (the same IEEE operations per band, so the result does not depend on it); the centre is
-    then summed over the bands in order."""
-    cdef Py_ssize_t t, e, b
+    The state lives in local arrays for the block, which runs in stretches of TIME_BLOCK
+    samples, each in three passes: (1) the recursions — the band split edge by edge, then the
+    power averages of all bands (one loop the compiler vectorises across bands) — saving every
+    sample's band signals and averages; (2) the gains γ_b, w_b and the centre share of every
+    band and sample, free of dependences, so the divisions and square roots run vectorised at
+    their throughput instead of one sample's latency chain after another; (3) per sample, the
+    centre summed over the bands in order. Every value is computed by the same IEEE operations
+    as sample by sample, so the output does not depend on the grouping."""
+    cdef Py_ssize_t t, t0, u, tn, e, b, k
     cdef Py_ssize_t num_bands = num_edges + 1
-    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma, g
+    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, g
     cdef double p_lr, p_ll, p_rr, p_res, floor_, w
     cdef double kappa = COHERENCE_FLOOR
     cdef double b0[MAX_BANDS]
@@ -101,9 +106,15 @@ cdef void _upmix_block(
     cdef double pmm[MAX_BANDS]
     cdef double band_m[MAX_BANDS]
     cdef double band_s[MAX_BANDS]
-    cdef double centre[MAX_BANDS]
-    cdef double gam[MAX_BANDS]
-    cdef double wgt[MAX_BANDS]
+    # per sample u of a stretch and band b, at [u * num_bands + b]
+    cdef double st_ms[TIME_BLOCK * MAX_BANDS]
+    cdef double st_ss[TIME_BLOCK * MAX_BANDS]
+    cdef double st_mm[TIME_BLOCK * MAX_BANDS]
+    cdef double st_m[TIME_BLOCK * MAX_BANDS]
+    cdef double st_s[TIME_BLOCK * MAX_BANDS]
+    cdef double st_gamma[TIME_BLOCK * MAX_BANDS]
+    cdef double st_w[TIME_BLOCK * MAX_BANDS]
+    cdef double st_centre[TIME_BLOCK * MAX_BANDS]
     for e in range(num_edges):
         b0[e] = coef[e, 0]
         b1[e] = coef[e, 1]
@@ -118,57 +129,78 @@ cdef void _upmix_block(
         pms[b] = power[b, 0]
         pss[b] = power[b, 1]
         pmm[b] = power[b, 2]
-    for t in range(n):
-        left = x[t]
-        right = x[n + t]
-        m = 0.5 * (left + right)
-        s = 0.5 * (left - right)
-        rm = m
-        rs = s
-        for e in range(num_edges):
-            # band e = LP_e(remainder), same transposed direct form II as BiquadCascade
-            bm = b0[e] * rm + zm1[e]
-            zm1[e] = flush_denormal(b1[e] * rm - a1[e] * bm + zm2[e])
-            zm2[e] = flush_denormal(b2[e] * rm - a2[e] * bm)
-            bs = b0[e] * rs + zs1[e]
-            zs1[e] = flush_denormal(b1[e] * rs - a1[e] * bs + zs2[e])
-            zs2[e] = flush_denormal(b2[e] * rs - a2[e] * bs)
-            rm = rm - bm
-            rs = rs - bs
-            band_m[e] = bm
-            band_s[e] = bs
-        band_m[num_edges] = rm  # the last band is the remainder
-        band_s[num_edges] = rs
-        for b in range(num_bands):
-            bm = band_m[b]
-            bs = band_s[b]
-            pms[b] = flush_denormal(pms[b] + alpha * (bm * bs - pms[b]))
-            pss[b] = flush_denormal(pss[b] + alpha * (bs * bs - pss[b]))
-            pmm[b] = flush_denormal(pmm[b] + alpha * (bm * bm - pmm[b]))
-            g = pms[b] / (pss[b] + 1e-4 * pmm[b] + 1e-12)
+    t0 = 0
+    while t0 < n:
+        tn = n - t0
+        if tn > TIME_BLOCK:
+            tn = TIME_BLOCK
+        # (1) the recursions
+        for u in range(tn):
+            left = x[t0 + u]
+            right = x[n + t0 + u]
+            m = 0.5 * (left + right)
+            s = 0.5 * (left - right)
+            rm = m
+            rs = s
+            for e in range(num_edges):
+                # band e = LP_e(remainder), same transposed direct form II as BiquadCascade
+                bm = b0[e] * rm + zm1[e]
+                zm1[e] = flush_denormal(b1[e] * rm - a1[e] * bm + zm2[e])
+                zm2[e] = flush_denormal(b2[e] * rm - a2[e] * bm)
+                bs = b0[e] * rs + zs1[e]
+                zs1[e] = flush_denormal(b1[e] * rs - a1[e] * bs + zs2[e])
+                zs2[e] = flush_denormal(b2[e] * rs - a2[e] * bs)
+                rm = rm - bm
+                rs = rs - bs
+                band_m[e] = bm
+                band_s[e] = bs
+            band_m[num_edges] = rm  # the last band is the remainder
+            band_s[num_edges] = rs
+            k = u * num_bands
+            for b in range(num_bands):
+                bm = band_m[b]
+                bs = band_s[b]
+                pms[b] = flush_denormal(pms[b] + alpha * (bm * bs - pms[b]))
+                pss[b] = flush_denormal(pss[b] + alpha * (bs * bs - pss[b]))
+                pmm[b] = flush_denormal(pmm[b] + alpha * (bm * bm - pmm[b]))
+                st_ms[k + b] = pms[b]
+                st_ss[k + b] = pss[b]
+                st_mm[k + b] = pmm[b]
+                st_m[k + b] = bm
+                st_s[k + b] = bs
+        # (2) gains and centre shares of every band and sample
+        for k in range(tn * num_bands):
+            g = st_ms[k] / (st_ss[k] + 1e-4 * st_mm[k] + 1e-12)
             # coherent share of the residual bm - γ bs (Wiener gain above a coherence floor)
-            p_lr = pmm[b] - pss[b]
-            p_ll = pmm[b] + pss[b] + 2.0 * pms[b]
-            p_rr = pmm[b] + pss[b] - 2.0 * pms[b]
+            p_lr = st_mm[k] - st_ss[k]
+            p_ll = st_mm[k] + st_ss[k] + 2.0 * st_ms[k]
+            p_rr = st_mm[k] + st_ss[k] - 2.0 * st_ms[k]
             floor_ = kappa * sqrt(_positive(p_ll * p_rr))
-            p_res = _positive(pmm[b] - g * pms[b])
+            p_res = _positive(st_mm[k] - g * st_ms[k])
             w = (p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30)
             w = _positive(w)
             w = w if w < 1.0 else 1.0
-            gam[b] = g
-            wgt[b] = w
-            centre[b] = w * (bm - g * bs)
-        proj = 0.0
-        for b in range(num_bands):
-            proj = proj + centre[b]
-        if record:
+            st_gamma[k] = g
+            st_w[k] = w
+            st_centre[k] = w * (st_m[k] - g * st_s[k])
+        # (3) the centre, summed over the bands in order
+        for u in range(tn):
+            t = t0 + u
+            k = u * num_bands
+            proj = 0.0
             for b in range(num_bands):
-                gains[2 * b * n + t] = <float>gam[b]
-                gains[(2 * b + 1) * n + t] = <float>wgt[b]
-        c = strength * proj
-        out[t] = <float>(left - c)
-        out[n + t] = <float>(right - c)
-        out[2 * n + t] = <float>c
+                proj = proj + st_centre[k + b]
+            if record:
+                for b in range(num_bands):
+                    gains[2 * b * n + t] = <float>st_gamma[k + b]
+                    gains[(2 * b + 1) * n + t] = <float>st_w[k + b]
+            c = strength * proj
+            left = x[t]
+            right = x[n + t]
+            out[t] = <float>(left - c)
+            out[n + t] = <float>(right - c)
+            out[2 * n + t] = <float>c
+        t0 += tn
     for e in range(num_edges):
         filt[e, 0] = zm1[e]
         filt[e, 1] = zm2[e]
