@@ -17,6 +17,10 @@ Workloads (the studio-class smart speaker chain, see notes/performance.md):
 * gain matrix 3 → 5; reference ``numpy.matmul(..., out=...)`` per block.
 * centre extractor, 4 bands; reference the vectorised float64 scipy statement of the same
   algorithm over the whole signal (``tests/test_kernels_upmix.py``).
+* the convolver's own real FFT (``cython_kernels/_fft.pxd``: radix-4 passes, split float32
+  arrays, half-length complex transform), forward and inverse, at the sizes a partition uses
+  (2P for P = 64 … 8192); reference ``scipy.fft.rfft`` / ``irfft`` (pocketfft) of a batch of
+  rows of the same length, per transform. Here the block column is the transform length.
 
 Run: ``PYTHONPATH=plugin python benchmarks/kernels.py [--seconds 60] [--blocks 128 512 4096]``
 """
@@ -38,6 +42,12 @@ def _blocks(x, block):
     n_blocks = x.shape[1] // block
     trimmed = x[:, : n_blocks * block]
     return np.ascontiguousarray(trimmed.reshape(x.shape[0], n_blocks, block).transpose(1, 0, 2))
+
+
+def _time(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 def _rtf(run: Callable[[], object], seconds_of_audio: float) -> float:
@@ -176,6 +186,21 @@ def main(argv: list[str] | None = None) -> int:
         out = np.empty((3, block), np.float32)
         k = _rtf(lambda: [extractor.process_into(b, out) for b in xb], xb.shape[0] * block / SAMPLE_RATE)
         add("centre extractor 4 bands", block, k, "scipy whole signal", ref)
+
+    # --- the convolver's FFT against pocketfft ---------------------------------------------
+    from soundstage._kernels.convolver import fft_seconds
+
+    for size in (128, 512, 2048, 8192, 16384):
+        repeats = max(20, 400_000 // size)
+        own_forward, own_inverse = (min(t) for t in zip(*(fft_seconds(size, repeats) for _ in range(3))))
+        rows_ = rng.standard_normal((64, size)).astype(np.float32)
+        spectra = scipy.fft.rfft(rows_, axis=-1)
+        ref_forward = min(_time(lambda: scipy.fft.rfft(rows_, axis=-1)) for _ in range(5)) / 64
+        ref_inverse = min(_time(lambda: scipy.fft.irfft(spectra, size, axis=-1)) for _ in range(5)) / 64
+        # as "× real time" of a partition of size/2 samples per transform, like the FIR rows
+        hop = size / 2 / SAMPLE_RATE
+        add("own rfft (forward)", size, hop / own_forward, "scipy.fft.rfft batch", hop / ref_forward)
+        add("own irfft (inverse)", size, hop / own_inverse, "scipy.fft.irfft batch", hop / ref_inverse)
 
     print(f"# soundstage kernels, {args.seconds:g} s at {SAMPLE_RATE} Hz, × real time, one core")
     print(f"| kernel | block | kernel × RT | reference | reference × RT | ratio |")

@@ -12,9 +12,15 @@ One policy for every kernel:
 Every message names the argument, what was received and what is expected.
 """
 
+cimport cython
+cimport numpy as cnp
+from libc.math cimport fabs
+
 import numpy as np
 
 from soundstage._errors import AudioFormatError, ParameterError
+
+cnp.import_array()
 
 
 def check_audio(x, str name, Py_ssize_t num_channels, bint writable=False):
@@ -57,7 +63,7 @@ def check_out(out, str name, Py_ssize_t num_channels, Py_ssize_t num_samples, x=
         raise ParameterError(
             f"{name} must have {num_samples} samples to match the input, got shape {out.shape}"
         )
-    if x is not None and np.may_share_memory(x, out):
+    if x is not None and _may_overlap(x, out):
         same = (
             x.shape == out.shape
             and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]
@@ -67,6 +73,16 @@ def check_out(out, str name, Py_ssize_t num_channels, Py_ssize_t num_samples, x=
                 f"{name} partially overlaps the input; pass the input itself or a separate array"
             )
     return out
+
+
+cdef bint _may_overlap(x, out) except -1:
+    """numpy.may_share_memory for C-contiguous ``out`` and ``x`` (their byte ranges intersect),
+    without its ~1 µs per call; other arrays go to numpy."""
+    if not (isinstance(x, np.ndarray) and x.flags.c_contiguous):
+        return np.may_share_memory(x, out)
+    cdef char* xp = <char*>cnp.PyArray_DATA(x)
+    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    return xp < op + cnp.PyArray_NBYTES(out) and op < xp + cnp.PyArray_NBYTES(x)
 
 
 def finite_array(values, str name, dtype, Py_ssize_t ndim=-1, str shape_hint=""):
@@ -82,3 +98,22 @@ def finite_array(values, str name, dtype, Py_ssize_t ndim=-1, str shape_hint="")
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"{name} contains NaN or Inf; every value must be finite")
     return arr
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def within(const float[:, ::1] x, double limit):
+    """True when every sample of the float32 C-contiguous 2-D ``x`` has ``|v| <= limit`` (False
+    for NaN): the per-block guard of the processor layer, about 20x cheaper than the numpy
+    expression (``numpy.abs(x) <= limit`` then ``all``) for a short block."""
+    cdef Py_ssize_t c, t
+    cdef bint ok = True
+    with nogil:
+        for c in range(x.shape[0]):
+            for t in range(x.shape[1]):
+                if not (fabs(x[c, t]) <= limit):
+                    ok = False
+                    break
+            if not ok:
+                break
+    return ok

@@ -35,8 +35,9 @@ recordings", AES 123rd Convention, 2007.
 """
 
 cimport cython
-from libc.math cimport exp, fmax, fmin, sqrt
+from libc.math cimport exp, sqrt
 
+cimport numpy as cnp
 import numpy as np
 import scipy.signal
 
@@ -45,71 +46,170 @@ from soundstage._kernels._checks import check_audio, check_out, finite_array
 
 from _dsp cimport flush_denormal
 
+cnp.import_array()
+
 __all__ = ["CentreExtractor"]
+
+
+cdef double COHERENCE_FLOOR = 0.25
+
+#: Most bands the kernel holds in its local state (the constructor checks).
+cdef enum:
+    MAX_BANDS = 16
+    #: Samples per stretch of ``_upmix_block`` (see there).
+    TIME_BLOCK = 32
+
+
+cdef inline double _positive(double v) noexcept nogil:
+    """max(v, 0) (0 for NaN, like fmax), written as a select so band loops vectorise."""
+    return v if v > 0.0 else 0.0
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef double COHERENCE_FLOOR = 0.25
-
-
+@cython.cdivision(True)
 cdef void _upmix_block(
-    const float[:, ::1] x, float[:, ::1] out, Py_ssize_t num_edges,
+    const float* x, float* out, Py_ssize_t n, Py_ssize_t num_edges,
     const double[:, ::1] coef, double[:, ::1] filt, double[:, ::1] power,
-    double alpha, double strength, float[:, :, ::1] gains, bint record,
+    double alpha, double strength, float* gains, bint record,
 ) noexcept nogil:
     """One block. ``coef`` (num_edges, 5): b0 b1 b2 a1 a2 of each band-edge low-pass;
     ``filt`` (num_edges, 4): TDF-II state z1, z2 for M then for S; ``power`` (num_bands, 3):
-    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. With ``record``, ``gains``
-    (num_bands, 2, n) receives γ_b and w_b per sample."""
-    cdef Py_ssize_t t, e, b
-    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, gamma
+    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. ``x`` (2, n) and ``out``
+    (3, n) are C-contiguous float32. With ``record``, ``gains`` (num_bands, 2, n), C-contiguous,
+    receives γ_b and w_b per sample.
+
+    The state lives in local arrays for the block, which runs in stretches of TIME_BLOCK
+    samples, each in three passes: (1) the recursions — the band split edge by edge, then the
+    power averages of all bands (one loop the compiler vectorises across bands) — saving every
+    sample's band signals and averages; (2) the gains γ_b, w_b and the centre share of every
+    band and sample, free of dependences, so the divisions and square roots run vectorised at
+    their throughput instead of one sample's latency chain after another; (3) per sample, the
+    centre summed over the bands in order. Every value is computed by the same IEEE operations
+    as sample by sample, so the output does not depend on the grouping."""
+    cdef Py_ssize_t t, t0, u, tn, e, b, k
+    cdef Py_ssize_t num_bands = num_edges + 1
+    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, g
     cdef double p_lr, p_ll, p_rr, p_res, floor_, w
     cdef double kappa = COHERENCE_FLOOR
-    cdef Py_ssize_t n = x.shape[1]
-    for t in range(n):
-        left = x[0, t]
-        right = x[1, t]
-        m = 0.5 * (left + right)
-        s = 0.5 * (left - right)
-        rm = m
-        rs = s
-        proj = 0.0
-        for b in range(num_edges + 1):
-            if b < num_edges:
-                e = b
-                # band b = LP_e(remainder), same transposed direct form II as BiquadCascade
-                bm = coef[e, 0] * rm + filt[e, 0]
-                filt[e, 0] = flush_denormal(coef[e, 1] * rm - coef[e, 3] * bm + filt[e, 1])
-                filt[e, 1] = flush_denormal(coef[e, 2] * rm - coef[e, 4] * bm)
-                bs = coef[e, 0] * rs + filt[e, 2]
-                filt[e, 2] = flush_denormal(coef[e, 1] * rs - coef[e, 3] * bs + filt[e, 3])
-                filt[e, 3] = flush_denormal(coef[e, 2] * rs - coef[e, 4] * bs)
+    cdef double b0[MAX_BANDS]
+    cdef double b1[MAX_BANDS]
+    cdef double b2[MAX_BANDS]
+    cdef double a1[MAX_BANDS]
+    cdef double a2[MAX_BANDS]
+    cdef double zm1[MAX_BANDS]
+    cdef double zm2[MAX_BANDS]
+    cdef double zs1[MAX_BANDS]
+    cdef double zs2[MAX_BANDS]
+    cdef double pms[MAX_BANDS]
+    cdef double pss[MAX_BANDS]
+    cdef double pmm[MAX_BANDS]
+    cdef double band_m[MAX_BANDS]
+    cdef double band_s[MAX_BANDS]
+    # per sample u of a stretch and band b, at [u * num_bands + b]
+    cdef double st_ms[TIME_BLOCK * MAX_BANDS]
+    cdef double st_ss[TIME_BLOCK * MAX_BANDS]
+    cdef double st_mm[TIME_BLOCK * MAX_BANDS]
+    cdef double st_m[TIME_BLOCK * MAX_BANDS]
+    cdef double st_s[TIME_BLOCK * MAX_BANDS]
+    cdef double st_gamma[TIME_BLOCK * MAX_BANDS]
+    cdef double st_w[TIME_BLOCK * MAX_BANDS]
+    cdef double st_centre[TIME_BLOCK * MAX_BANDS]
+    for e in range(num_edges):
+        b0[e] = coef[e, 0]
+        b1[e] = coef[e, 1]
+        b2[e] = coef[e, 2]
+        a1[e] = coef[e, 3]
+        a2[e] = coef[e, 4]
+        zm1[e] = filt[e, 0]
+        zm2[e] = filt[e, 1]
+        zs1[e] = filt[e, 2]
+        zs2[e] = filt[e, 3]
+    for b in range(num_bands):
+        pms[b] = power[b, 0]
+        pss[b] = power[b, 1]
+        pmm[b] = power[b, 2]
+    t0 = 0
+    while t0 < n:
+        tn = n - t0
+        if tn > TIME_BLOCK:
+            tn = TIME_BLOCK
+        # (1) the recursions
+        for u in range(tn):
+            left = x[t0 + u]
+            right = x[n + t0 + u]
+            m = 0.5 * (left + right)
+            s = 0.5 * (left - right)
+            rm = m
+            rs = s
+            for e in range(num_edges):
+                # band e = LP_e(remainder), same transposed direct form II as BiquadCascade
+                bm = b0[e] * rm + zm1[e]
+                zm1[e] = flush_denormal(b1[e] * rm - a1[e] * bm + zm2[e])
+                zm2[e] = flush_denormal(b2[e] * rm - a2[e] * bm)
+                bs = b0[e] * rs + zs1[e]
+                zs1[e] = flush_denormal(b1[e] * rs - a1[e] * bs + zs2[e])
+                zs2[e] = flush_denormal(b2[e] * rs - a2[e] * bs)
                 rm = rm - bm
                 rs = rs - bs
-            else:
-                bm = rm  # the last band is the remainder
-                bs = rs
-            power[b, 0] = flush_denormal(power[b, 0] + alpha * (bm * bs - power[b, 0]))
-            power[b, 1] = flush_denormal(power[b, 1] + alpha * (bs * bs - power[b, 1]))
-            power[b, 2] = flush_denormal(power[b, 2] + alpha * (bm * bm - power[b, 2]))
-            gamma = power[b, 0] / (power[b, 1] + 1e-4 * power[b, 2] + 1e-12)
+                band_m[e] = bm
+                band_s[e] = bs
+            band_m[num_edges] = rm  # the last band is the remainder
+            band_s[num_edges] = rs
+            k = u * num_bands
+            for b in range(num_bands):
+                bm = band_m[b]
+                bs = band_s[b]
+                pms[b] = flush_denormal(pms[b] + alpha * (bm * bs - pms[b]))
+                pss[b] = flush_denormal(pss[b] + alpha * (bs * bs - pss[b]))
+                pmm[b] = flush_denormal(pmm[b] + alpha * (bm * bm - pmm[b]))
+                st_ms[k + b] = pms[b]
+                st_ss[k + b] = pss[b]
+                st_mm[k + b] = pmm[b]
+                st_m[k + b] = bm
+                st_s[k + b] = bs
+        # (2) gains and centre shares of every band and sample
+        for k in range(tn * num_bands):
+            g = st_ms[k] / (st_ss[k] + 1e-4 * st_mm[k] + 1e-12)
             # coherent share of the residual bm - γ bs (Wiener gain above a coherence floor)
-            p_lr = power[b, 2] - power[b, 1]
-            p_ll = power[b, 2] + power[b, 1] + 2.0 * power[b, 0]
-            p_rr = power[b, 2] + power[b, 1] - 2.0 * power[b, 0]
-            floor_ = kappa * sqrt(fmax(p_ll * p_rr, 0.0))
-            p_res = fmax(power[b, 2] - gamma * power[b, 0], 0.0)
+            p_lr = st_mm[k] - st_ss[k]
+            p_ll = st_mm[k] + st_ss[k] + 2.0 * st_ms[k]
+            p_rr = st_mm[k] + st_ss[k] - 2.0 * st_ms[k]
+            floor_ = kappa * sqrt(_positive(p_ll * p_rr))
+            p_res = _positive(st_mm[k] - g * st_ms[k])
             w = (p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30)
-            w = fmin(fmax(w, 0.0), 1.0)
+            w = _positive(w)
+            w = w if w < 1.0 else 1.0
+            st_gamma[k] = g
+            st_w[k] = w
+            st_centre[k] = w * (st_m[k] - g * st_s[k])
+        # (3) the centre, summed over the bands in order
+        for u in range(tn):
+            t = t0 + u
+            k = u * num_bands
+            proj = 0.0
+            for b in range(num_bands):
+                proj = proj + st_centre[k + b]
             if record:
-                gains[b, 0, t] = <float>gamma
-                gains[b, 1, t] = <float>w
-            proj = proj + w * (bm - gamma * bs)
-        c = strength * proj
-        out[0, t] = <float>(left - c)
-        out[1, t] = <float>(right - c)
-        out[2, t] = <float>c
+                for b in range(num_bands):
+                    gains[2 * b * n + t] = <float>st_gamma[k + b]
+                    gains[(2 * b + 1) * n + t] = <float>st_w[k + b]
+            c = strength * proj
+            left = x[t]
+            right = x[n + t]
+            out[t] = <float>(left - c)
+            out[n + t] = <float>(right - c)
+            out[2 * n + t] = <float>c
+        t0 += tn
+    for e in range(num_edges):
+        filt[e, 0] = zm1[e]
+        filt[e, 1] = zm2[e]
+        filt[e, 2] = zs1[e]
+        filt[e, 3] = zs2[e]
+    for b in range(num_bands):
+        power[b, 0] = pms[b]
+        power[b, 1] = pss[b]
+        power[b, 2] = pmm[b]
 
 
 cdef class CentreExtractor:
@@ -157,6 +257,8 @@ cdef class CentreExtractor:
             )
         if np.any(np.diff(edges) <= 0):
             raise ParameterError(f"band_edges_hz must be strictly increasing, got {edges.tolist()}")
+        if edges.size >= MAX_BANDS:
+            raise ParameterError(f"band_edges_hz holds at most {MAX_BANDS - 1} edges, got {edges.size}")
         self._edges = edges
         self._num_edges = edges.size
         self._sample_rate = sample_rate
@@ -181,12 +283,14 @@ cdef class CentreExtractor:
         """
         check_audio(x, "x", 2)
         check_out(out, "out", 3, x.shape[1])
-        if np.may_share_memory(x, out):
+        # Both validated C-contiguous: they overlap exactly when their byte ranges do.
+        cdef char* xp = <char*>cnp.PyArray_DATA(x)
+        cdef char* op = <char*>cnp.PyArray_DATA(out)
+        if xp < op + cnp.PyArray_NBYTES(out) and op < xp + cnp.PyArray_NBYTES(x):
             raise ParameterError("out overlaps x; CentreExtractor needs a separate output array")
-        if x.shape[1] == 0:
+        cdef Py_ssize_t n = x.shape[1]
+        if n == 0:
             return
-        cdef const float[:, ::1] xv = x
-        cdef float[:, ::1] ov = out
         cdef bint record = gains is not None
         if record:
             if not (isinstance(gains, np.ndarray) and gains.dtype == np.float32 and gains.flags.c_contiguous
@@ -196,10 +300,10 @@ cdef class CentreExtractor:
                     f"{(self._num_edges + 1, 2, x.shape[1])}, got {getattr(gains, 'shape', type(gains))}")
         else:
             gains = self._no_gains
-        cdef float[:, :, ::1] gv = gains
+        cdef float* gp = <float*>cnp.PyArray_DATA(gains)
         with nogil:
-            _upmix_block(xv, ov, self._num_edges, self._coef, self._filt, self._power,
-                         self._alpha, self._strength, gv, record)
+            _upmix_block(<const float*>xp, <float*>op, n, self._num_edges, self._coef, self._filt,
+                         self._power, self._alpha, self._strength, gp, record)
 
     def process(self, x):
         """Upmix ``x`` (2, n) and return a new float32 (3, n) array: L', R', C."""

@@ -84,13 +84,7 @@ _AUTOMATION = (
 )
 
 
-#: Known limit: the ±30° pair streams on the exact single-tap engine, and a design that needs the
-#: full FIR matrix (e.g. a centre gain) switches engines at once instead of crossfading.
-_ENGINE_SWITCH = pytest.mark.xfail(strict=True, reason="tap engine -> FIR matrix switch does not crossfade yet")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_ENGINE_SWITCH) if n == "stereo-pair" else n
-                                  for n in PRESETS])
+@pytest.mark.parametrize("name", PRESETS)
 def test_random_automation_on_every_block_never_clicks(name):
     sample_rate, block = 48000.0, 512
     x = sine_input(0.9, sample_rate)

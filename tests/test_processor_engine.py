@@ -61,7 +61,7 @@ def test_round_off_below_the_threshold_counts_as_one_tap():
 def test_a_redesign_into_and_out_of_the_tap_engine_keeps_the_alignment():
     """A centre gain on the ±30° pair stops the centre cancelling (upmix + convolver), back to
     0 dB the pair is a pure copy again; every render equals a fresh processor's, also when the
-    change comes in the middle of a stream (switched at once: same latency, no gap)."""
+    change comes in the middle of a stream (same latency, no gap)."""
     x = _noise(9600, seed=2)
     proc = SpatialProcessor("stereo-pair")
     np.testing.assert_array_equal(proc(x, 48000.0), x)
@@ -77,6 +77,30 @@ def test_a_redesign_into_and_out_of_the_tap_engine_keeps_the_alignment():
     rest = np.concatenate([proc(x[:, 4000:], 48000.0, reset=False), proc.flush()], axis=1)
     assert first.shape[1] + rest.shape[1] == x.shape[1]
     np.testing.assert_array_equal(first, x[:, :first.shape[1]])
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_leaving_the_tap_engine_mid_stream_crossfades_from_a_warm_fir_engine(num_threads):
+    """A centre gain in the middle of a ±30° pair stream: up to the change the output is the exact
+    copy, then it crossfades (30 ms) into the new design computed as if the upmix and the FIR
+    matrix had run from the start — after the crossfade it equals, to float32 round-off, a
+    processor streaming the new design all along (no restart transient of the FIR engine)."""
+    sample_rate, switch = 48000.0, 12000
+    x = _noise(30000, seed=11)
+    x += 2.0 * x[0]  # a strong centre: the centre gain changes the output
+    proc = SpatialProcessor("stereo-pair", num_threads=num_threads)
+    head = proc(x[:, :switch], sample_rate, reset=False)
+    proc.centre_gain_db = -6.0
+    proc.wait_for_design()
+    tail = proc(x[:, switch:], sample_rate, reset=False)
+    y = np.concatenate([head, tail, proc.flush()], axis=1)
+    reference = SpatialProcessor("stereo-pair", centre_gain_db=-6.0)
+    z = np.concatenate([reference(x, sample_rate, reset=False), reference.flush()], axis=1)
+    latency = proc.latency_samples
+    np.testing.assert_array_equal(y[:, :switch - latency], x[:, :switch - latency])
+    settled = switch - latency + int(0.030 * sample_rate)
+    assert np.max(np.abs(z[:, settled:] - x[:, settled:])) > 1e-2  # the new design is audible
+    assert np.max(np.abs(y[:, settled:] - z[:, settled:])) < 1e-5
 
 
 @pytest.mark.parametrize("name", ["studio-speaker", "soundbar", "compact-speaker", "stereo-pair"])

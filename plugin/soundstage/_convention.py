@@ -277,6 +277,8 @@ def check_finite(block: np.ndarray, *, name: str = "input_array") -> None:
 
 def check_buffer_size(buffer_size: object) -> int:
     """Return ``buffer_size`` as an int, or raise :class:`ParameterError` unless it is >= 1."""
+    if type(buffer_size) is int and buffer_size >= 1:  # the usual call, without the ABC checks
+        return buffer_size
     if isinstance(buffer_size, bool) or not isinstance(buffer_size, numbers.Integral):
         raise ParameterTypeError(f"buffer_size must be an integer >= 1, got {buffer_size!r}")
     if buffer_size < 1:
@@ -289,6 +291,8 @@ def check_buffer_size(buffer_size: object) -> int:
 def check_sample_rate(sample_rate: object) -> float:
     """Return ``sample_rate`` (Hz) as a float, or raise :class:`ParameterError`
     (:class:`ParameterTypeError` — also a ``TypeError`` — for a non-number such as ``"48000"``)."""
+    if type(sample_rate) in (float, int) and 0 < sample_rate < math.inf:  # the usual call, fast
+        return float(sample_rate)
     if isinstance(sample_rate, (bool, np.bool_)) or not isinstance(sample_rate, numbers.Real):
         raise ParameterTypeError(f"sample_rate must be a number in Hz, got {sample_rate!r}")
     value = float(sample_rate)

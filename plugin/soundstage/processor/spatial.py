@@ -11,7 +11,9 @@ one design in flight per processor, on a small shared pool) while the old ones k
 crossfades to them over ``CROSSFADE_MS``. A crossfade always runs to its end: a design that
 finishes during one waits and is adopted when it ends, so the output never jumps. A change of the
 centre extraction (``bypass="upmix"``) ramps the extraction strength over the same crossfade.
-No call waits for a redesign except the very first one of a stream.
+A stream on the single-tap engine (the ±30° pair) that automation takes to a full design leaves
+it for the upmix + FIR matrix warmed up on the recent input (:mod:`.input_history`), and
+crossfades like any change. No call waits for a redesign except the very first one of a stream.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from .. import presets as _presets
 from .._errors import ParameterError
 from ..acoustics.geometry import Enclosure, Listener
 from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterSet, design_filterset
+from .._kernels._checks import within
 from .fir_plan import stereo_taps
+from .input_history import InputHistory
 from .offline_threads import SplitConvolver, balanced_split, render_pipelined
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
@@ -130,6 +134,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._extractor = None
         self._convolver = None
         self._taps = None  # TapMatrix when the FIR matrix is pure gains/delays (fir_plan)
+        self._history: InputHistory | None = None  # recent input while on the tap engine
         self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
         self._parameter_lock = threading.RLock()
@@ -259,13 +264,13 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             self._restore_parameters_of(self._filters)
             raise
 
-    def _build_kernels(self, filters: FilterSet) -> None:
+    def _build_kernels(self, filters: FilterSet, allow_taps: bool = True) -> None:
         from .._kernels.convolver import PartitionedConvolver
         from .._kernels.tap_matrix import TapMatrix
         from .._kernels.upmix import CentreExtractor
 
         partition = self._partition_size or _partition_for(filters.sample_rate)
-        taps = stereo_taps(filters.fir, filters.centre_extraction)
+        taps = stereo_taps(filters.fir, filters.centre_extraction) if allow_taps else None
         if taps is not None:
             # Pure gains and delays with a cancelling centre (e.g. the ±30° pair): no upmix, no
             # FFT; the taps keep the convolver's latency so alignment does not depend on the plan.
@@ -273,8 +278,12 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
                                    taps.gains, num_inputs=2, num_outputs=filters.num_drivers)
             self._kernel_latency = partition
             self._kernels_for = None
+            # Enough input for the FIR engine to join the stream warm (see _leave_tap_engine).
+            warm_up = int(8 * filters.upmix_time_constant_ms * 1e-3 * filters.sample_rate)
+            self._history = InputHistory(2, filters.num_taps + partition + warm_up)
             return
         self._taps = None
+        self._history = None
         key = (filters.sample_rate, filters.fir.shape, filters.upmix_band_edges_hz,
                filters.upmix_time_constant_ms, self._partition_size)
         self._fade_left = 0
@@ -337,10 +346,12 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
 
     def _switch_to(self, new: FilterSet, crossfade_ms: float = CROSSFADE_MS) -> None:
         """Play ``new`` from the next sample, crossfading from what plays over ``crossfade_ms``
-        when the two have the same shape and latency (otherwise at once)."""
+        when the two have the same shape and latency (otherwise at once); from the tap engine,
+        the FIR engine starts warm on the recent input and crossfades like any change."""
         old = self._filters
-        if (old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples
-                and self._taps is None):
+        if old is not None and new.fir.shape == old.fir.shape and new.latency_samples == old.latency_samples:
+            if self._taps is not None:
+                self._leave_tap_engine(old)
             crossfade = int(round(crossfade_ms * new.sample_rate / 1000.0))
             self._convolver.set_filters(np.ascontiguousarray(new.fir), crossfade)
             if new.centre_extraction != old.centre_extraction:
@@ -352,6 +363,16 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         else:  # a change of shape or latency cannot crossfade: switch at once
             self._filters = new
             self._build_kernels(new)
+
+    def _leave_tap_engine(self, filters: FilterSet) -> None:
+        """Replace the tap engine by the upmix + FIR matrix of the same ``filters`` (equal to the
+        taps to float32 round-off), run over the input history so both hold the state they would
+        have had they run all along: the new design then crossfades in like any other."""
+        history = self._history.recent()
+        self._build_kernels(filters, allow_taps=False)
+        upmixed = np.empty((3, history.shape[1]), dtype=np.float32)
+        self._upmix_limited(history, upmixed)
+        self._convolver.process_into(upmixed, np.empty((filters.num_drivers, history.shape[1]), dtype=np.float32))
 
     def _upmix_ramped(self, block: np.ndarray, upmixed: np.ndarray) -> None:
         """The upmix with its extraction strength moving along ``_strength_ramp``: the kernel
@@ -388,11 +409,20 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         if block.shape[0] == 1:
             block = np.repeat(block, 2, axis=0)
         if self._taps is not None:
+            self._history.push(block)
             return self._taps.process(block)
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        if block.max() > UPMIX_ADAPT_LIMIT or block.min() < -UPMIX_ADAPT_LIMIT:
+        self._upmix_limited(block, upmixed)
+        out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
+        self._convolver.process_into(upmixed, out)
+        if self._fade_left > 0:
+            self._fade_left -= n
+        return out
+
+    def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray) -> None:
+        if not within(block, UPMIX_ADAPT_LIMIT):
             # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
             # dominate its running averages for longer than their time constant; what was
             # clipped off goes to left'/right' unchanged, so left' + centre = left still.
@@ -401,11 +431,6 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             upmixed[:2] += block - clipped
         else:
             self._upmix(block, upmixed)
-        out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
-        self._convolver.process_into(upmixed, out)
-        if self._fade_left > 0:
-            self._fade_left -= n
-        return out
 
     def _render_chunks(self, chunks):
         if self._num_threads == 1 or self._taps is not None or self._track is not None:
@@ -425,6 +450,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._restart_tracking()
         if self._taps is not None:
             self._taps.reset()
+            self._history.clear()
         elif self._extractor is not None:
             self._extractor.reset()
             self._convolver.reset()
