@@ -67,7 +67,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
     rows : np.ndarray [shape=(K, N, F)]
         Constraint rows A (responses of N drivers at K points).
     targets : np.ndarray [shape=(K, F)]
-    row_weights : np.ndarray [shape=(K,)]
+    row_weights : np.ndarray [shape=(K,) or (K, F)]
+        Weight of each row, for all frequencies or per frequency.
     relative_regularization : float
         λ relative to the mean diagonal of AᴴVA (a tiny value gives the exact / minimum-norm
         solution where one exists).
@@ -78,7 +79,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
     """
     a = np.moveaxis(rows, -1, 0)  # (F, K, N)
     t = np.moveaxis(targets, -1, 0)  # (F, K)
-    v = np.asarray(row_weights, dtype=float)[None, :, None]
+    v = np.asarray(row_weights, dtype=float)
+    v = (v.T if v.ndim == 2 else v[None, :])[..., None]  # (F or 1, K, 1)
     n = a.shape[-1]
     if a.shape[1] >= n:
         # Over- or exactly-determined: normal equations with a tiny ridge.
@@ -91,7 +93,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
         # Under-determined: minimum-norm form Aᴴ (A Aᴴ + λ V⁻¹)⁻¹ t (K×K solves).
         outer = np.einsum("fkn,fjn->fkj", a, a.conj())
         scale = np.real(np.trace(outer, axis1=1, axis2=2)) / a.shape[1]
-        outer = outer + (relative_regularization * scale)[:, None, None] * np.diag(1.0 / v[0, :, 0])
+        inverse_weights = np.eye(a.shape[1])[None] / v  # diag(1/v) per frequency
+        outer = outer + (relative_regularization * scale)[:, None, None] * inverse_weights
         y = np.linalg.solve(outer, t[..., None])[..., 0]
         w = np.einsum("fkn,fk->fn", a.conj(), y)
     return np.moveaxis(w, 0, -1)
@@ -130,17 +133,62 @@ def _smooth_log_frequency(values: np.ndarray, frequencies_hz: np.ndarray, octave
     return (csum[..., hi] - csum[..., lo]) / (hi - lo)
 
 
-def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, *, limit: bool):
-    """:func:`weighted_least_norm`, with the regularisation raised per frequency until every
-    driver filter stays within ``max_gain`` (only when ``limit``: over-determined null regions)."""
+#: Scales of the yielding rows' weight tried, largest first (see :func:`_effort_limited_solve`);
+#: the smallest is far below the solver's relative ridge, i.e. the design ear's minimum-effort null.
+_REGION_WEIGHT_SCALES = np.logspace(0, -10, 21)
+#: The rows that yield may ask this much less than a path's gain cap (dB): two side inputs in
+#: anti-phase add up to twice one path's gain, which the gain cap over every input combination
+#: (:mod:`.headroom`) would otherwise take back by blending toward the plain feed — and that
+#: blend fills the design ear's null along with the region's.
+REGION_GAIN_BUDGET_DB = 20 * np.log10(2.0)
+
+
+def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, frequencies_hz, *, limit: bool,
+                          yielding=None, smoothing_octaves: float = 1 / 3):
+    """:func:`weighted_least_norm`, kept within ``max_gain`` per frequency (only when ``limit``:
+    over-determined null regions).
+
+    A null region over a few drivers asks for far more gain than the null at the design ear
+    alone (30–40 dB against 5–14 dB for the studio speaker), and a solution that needs more gain
+    than the cap allows ends up blended toward the plain feed, which fills the design ear's null
+    as much as the region's. So the region gives way first: per frequency, the weight of the
+    ``yielding`` rows (boolean per row; default every row after the first two, the design ear's)
+    is scaled by the largest of :data:`_REGION_WEIGHT_SCALES` whose solution stays
+    :data:`REGION_GAIN_BUDGET_DB` below ``max_gain``; that scale is smoothed over
+    log-frequency (a weight that jumps between bins makes long filters) and the problem solved
+    once more. The design ear keeps its null on whatever head its plant describes and the region
+    is as wide as the cap allows. Only where the result still exceeds ``max_gain`` is the
+    regularisation raised.
+    """
+    row_weights = np.asarray(row_weights, dtype=float)
     solution = weighted_least_norm(rows, targets, row_weights)
     if not limit:
         return solution
+    if yielding is None:
+        yielding = np.arange(rows.shape[0]) >= 2
+    yielding = np.asarray(yielding, dtype=bool)
+    budget = max_gain * 10 ** (-REGION_GAIN_BUDGET_DB / 20)
+    n_freq = rows.shape[-1]
+    chosen = np.full(n_freq, _REGION_WEIGHT_SCALES[-1])
+    done = np.zeros(n_freq, dtype=bool)
+    for scale in _REGION_WEIGHT_SCALES:
+        scaled = row_weights.copy()
+        scaled[yielding] *= scale
+        trial = solution if scale == 1.0 else weighted_least_norm(rows, targets, scaled)
+        take = ~done & (np.max(np.abs(crossover * trial), axis=0) <= budget)
+        chosen[take] = scale
+        done |= take
+        if np.all(done):
+            break
+    log_scale = _smooth_log_frequency(np.log10(chosen), frequencies_hz, smoothing_octaves)
+    weights = np.repeat(row_weights[:, None], n_freq, axis=1)
+    weights[yielding] *= 10 ** log_scale[None, :]
+    solution = weighted_least_norm(rows, targets, weights)
     done = np.max(np.abs(crossover * solution), axis=0) <= max_gain
     for relative_reg in np.logspace(-6, 2, 17):
         if np.all(done):
             break
-        trial = weighted_least_norm(rows, targets, row_weights, relative_regularization=relative_reg)
+        trial = weighted_least_norm(rows, targets, weights, relative_regularization=relative_reg)
         take = ~done & (np.max(np.abs(crossover * trial), axis=0) <= max_gain)
         solution[:, take] = trial[:, take]
         done |= take
@@ -158,6 +206,7 @@ def design_cancellation(
     virtual_relative: np.ndarray | None = None,
     region_plants: tuple[np.ndarray, ...] = (),
     region_weight=0.5,
+    region_yields=True,
     cancel: bool = True,
     smoothing_octaves: float = 1 / 6,
 ) -> CancellationDesign:
@@ -182,6 +231,10 @@ def design_cancellation(
         Plants at listener positions around the design one; their contralateral rows widen the null.
     region_weight : float or sequence of float
         Weight of each region row relative to the design ear rows (one for all, or one per plant).
+    region_yields : bool or sequence of bool
+        Whether each region row gives way to the gain cap before the design ear's null does (one
+        for all, or one per plant; see :func:`_effort_limited_solve`). Rows that do not yield
+        join the design ear's (e.g. other heads' contralateral ears at the design position).
     cancel : bool
         False bypasses cancellation: the virtualizer feeds the plain mix (w = p_s + R_v p_o).
     smoothing_octaves : float
@@ -227,15 +280,17 @@ def design_cancellation(
             row_weights.append(weight)
         rows = np.stack(rows)
         row_weights = np.asarray(row_weights)
+        yielding = np.concatenate([[False, False], np.broadcast_to(np.asarray(region_yields, dtype=bool),
+                                                                    (len(region_plants),))])
         if region_plants:
             row_weights[0] = 10.0  # keep the ipsilateral ear uncoloured when rows compete
         cancel_exact = _effort_limited_solve(rows, np.stack(cancel_targets), row_weights, crossover,
-                                             max_gain, limit=bool(region_plants))
+                                             max_gain, frequencies_hz, limit=bool(region_plants), yielding=yielding)
         if virtual_relative is None:
             used_exact = cancel_exact
         else:
             used_exact = _effort_limited_solve(rows, np.stack(virtual_targets), row_weights, crossover,
-                                               max_gain, limit=bool(region_plants))
+                                               max_gain, frequencies_hz, limit=bool(region_plants), yielding=yielding)
 
         # χ(ρ) of the cancellation-only design on a log grid of ρ; the largest ρ meeting χ_t.
         rho_grid = np.concatenate([[0.0], np.logspace(-4, 0, 161)])

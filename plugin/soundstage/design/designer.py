@@ -152,17 +152,18 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         moved = [listener.moved(lateral_offset_m=listener.lateral_offset_m + s * parameters.null_region_m)
                  for s in (-1.0, 1.0)]
         region = tuple(plant_cache.cached((*plant_key, m), lambda m=m: _plant(enclosure, m, f, head)) for m in moved)
-    region_weights = (0.5,) * len(region)
+    region_weights, region_yields = (0.5,) * len(region), (True,) * len(region)
     if cancel and parameters.robust_heads:  # design over an ensemble of heads (see .robust)
-        from .robust import ensemble_plants, ensemble_row_weight
+        from .robust import ensemble_plants, ensemble_row_weight, ensemble_yields, expand
 
-        ensemble = ensemble_plants(_plant, enclosure, listener, f, parameters.robust_heads,
-                                   parameters.null_region_m if n_drivers > 2 else 0.0)
+        ensemble_region_m = parameters.null_region_m if n_drivers > 2 else 0.0
+        ensemble = ensemble_plants(_plant, enclosure, listener, f, parameters.robust_heads, ensemble_region_m)
         region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
+        region_yields += ensemble_yields(len(expand(parameters.robust_heads)), ensemble_region_m)
     sides = design_cancellation(
         plant, plain, crossover, parameters.effective_target.at(f), parameters.max_gain_db - _PATH_SHARE_DB, f,
         virtual_relative=None if "virtualizer" in bypass else virtual_relative,
-        region_plants=region, region_weight=region_weights, cancel=cancel,
+        region_plants=region, region_weight=region_weights, region_yields=region_yields, cancel=cancel,
     )
 
     plain_centre = plain.sum(axis=1)
