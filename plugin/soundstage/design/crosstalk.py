@@ -153,7 +153,7 @@ def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, frequ
     than the cap allows ends up blended toward the plain feed, which fills the design ear's null
     as much as the region's. So the region gives way first: per frequency, the weight of the
     ``yielding`` rows (boolean per row; default every row after the first two, the design ear's)
-    is scaled by the largest of :data:`_REGION_WEIGHT_SCALES` whose solution stays
+    is scaled by the largest of :data:`_REGION_WEIGHT_SCALES` (found by bisection) whose solution stays
     :data:`REGION_GAIN_BUDGET_DB` below ``max_gain``; that scale is smoothed over
     log-frequency (a weight that jumps between bins makes long filters) and the problem solved
     once more. The design ear keeps its null on whatever head its plant describes and the region
@@ -169,17 +169,25 @@ def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, frequ
     yielding = np.asarray(yielding, dtype=bool)
     budget = max_gain * 10 ** (-REGION_GAIN_BUDGET_DB / 20)
     n_freq = rows.shape[-1]
-    chosen = np.full(n_freq, _REGION_WEIGHT_SCALES[-1])
-    done = np.zeros(n_freq, dtype=bool)
-    for scale in _REGION_WEIGHT_SCALES:
-        scaled = row_weights.copy()
-        scaled[yielding] *= scale
-        trial = solution if scale == 1.0 else weighted_least_norm(rows, targets, scaled)
-        take = ~done & (np.max(np.abs(crossover * trial), axis=0) <= budget)
-        chosen[take] = scale
-        done |= take
-        if np.all(done):
-            break
+
+    def within_budget(scale_index):
+        weights = np.repeat(row_weights[:, None], n_freq, axis=1)
+        weights[yielding] *= _REGION_WEIGHT_SCALES[scale_index][None, :]
+        trial = weighted_least_norm(rows, targets, weights)
+        return np.max(np.abs(crossover * trial), axis=0) <= budget
+
+    # Per frequency, bisect for the largest scale within the budget (the gain falls as the
+    # region's weight does); the smallest scale stands where none is.
+    lo = np.zeros(n_freq, dtype=int)  # scale index known to exceed the budget (or index 0)
+    hi = np.full(n_freq, _REGION_WEIGHT_SCALES.size - 1)
+    first = np.max(np.abs(crossover * solution), axis=0) <= budget
+    hi[first] = 0
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        ok = within_budget(mid)
+        hi = np.where(ok & (hi - lo > 1), mid, hi)
+        lo = np.where(~ok & (hi - lo > 1), mid, lo)
+    chosen = _REGION_WEIGHT_SCALES[hi]
     log_scale = _smooth_log_frequency(np.log10(chosen), frequencies_hz, smoothing_octaves)
     weights = np.repeat(row_weights[:, None], n_freq, axis=1)
     weights[yielding] *= 10 ** log_scale[None, :]

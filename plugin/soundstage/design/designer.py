@@ -157,7 +157,9 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         from .robust import ensemble_plants, ensemble_row_weight, ensemble_yields, expand
 
         ensemble_region_m = parameters.null_region_m if n_drivers > 2 else 0.0
-        ensemble = ensemble_plants(_plant, enclosure, listener, f, parameters.robust_heads, ensemble_region_m)
+        ensemble_key = (enclosure, ("robust", parameters.robust_heads, ensemble_region_m), num_taps, sample_rate, listener)
+        ensemble = tuple(plant_cache.cached(ensemble_key, lambda: np.stack(ensemble_plants(
+            _plant, enclosure, listener, f, parameters.robust_heads, ensemble_region_m))))  # one entry
         region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
         region_yields += ensemble_yields(len(expand(parameters.robust_heads)), ensemble_region_m)
     sides = design_cancellation(
