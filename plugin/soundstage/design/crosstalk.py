@@ -144,7 +144,7 @@ REGION_GAIN_BUDGET_DB = 20 * np.log10(2.0)
 
 
 def _effort_limited_solve(rows, targets, row_weights, crossover, max_gain, frequencies_hz, *, limit: bool,
-                          yielding=None, smoothing_octaves: float = 1 / 3):
+                          yielding=None, smoothing_octaves: float = 2 / 3):
     """:func:`weighted_least_norm`, kept within ``max_gain`` per frequency (only when ``limit``:
     over-determined null regions).
 
