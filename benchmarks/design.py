@@ -15,7 +15,10 @@ Prints two tables:
    1–6 kHz and 0.3–1 kHz at the sweet spot and at the worse side of ±5 cm, the hard-left image
    of the full processing, and the peak driver gain against the cap; the issue's acceptance
    figures are printed beside each value. A third column, for comparison, is the personal design
-   (designed on KEMAR itself, so not a held-out figure).
+   (designed on KEMAR itself, so not a held-out figure: it shows the design reaching its own
+   target on a measured head). Below: the latency each design chose (full chain and CTC alone)
+   and the time of a design from scratch (design and plant caches empty, median of 3, 48 kHz)
+   with its ratio to the single-head design measured in the same run.
 
 Run: ``PYTHONPATH=plugin python benchmarks/design.py``
 """
@@ -105,6 +108,20 @@ def _held_out_row(preset, head: str) -> dict:
     }
 
 
+def _from_scratch_ms(preset, repeats: int = 3) -> float:
+    """Median time (ms) of the preset's full design at 48 kHz with the design and plant caches empty."""
+    from soundstage.design import plant_cache
+
+    times = []
+    for _ in range(repeats):
+        _design_cached.cache_clear()
+        plant_cache.clear()
+        start = time.perf_counter()
+        design_filterset(preset.enclosure, preset.listener, preset.parameters, 48000.0)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * 1000
+
+
 def held_out_table(preset_name: str = "studio-speaker", head: str = "kemar") -> None:
     import dataclasses
 
@@ -114,8 +131,13 @@ def held_out_table(preset_name: str = "studio-speaker", head: str = "kemar") -> 
     single = dataclasses.replace(preset, parameters=preset.parameters.replace(robust_heads=()))
     robust = dataclasses.replace(preset, parameters=preset.parameters.replace(robust_heads=("default",)))
     personal = dataclasses.replace(preset, parameters=preset.parameters.replace(head_model=head, robust_heads=()))
-    rows = {"single head": _held_out_row(single, head), "robust ensemble": _held_out_row(robust, head),
-            f"personal ({head})": _held_out_row(personal, head)}
+    variants = {"single head": single, "robust ensemble": robust, f"personal ({head})": personal}
+    rows = {name: _held_out_row(p, head) for name, p in variants.items()}
+    for name, p in variants.items():
+        ctc = p.parameters.replace(bypass=p.parameters.bypass | {"virtualizer"})
+        rows[name]["latency"] = design_filterset(p.enclosure, p.listener, p.parameters, 48000.0).latency_samples / 48
+        rows[name]["latency ctc"] = design_filterset(p.enclosure, p.listener, ctc, 48000.0).latency_samples / 48
+        rows[name]["design ms"] = _from_scratch_ms(p)
     print(f"\n{preset_name} designed without {head}, evaluated on {head} in the listening simulation "
           f"(ensemble: {', '.join(DEFAULT_ENSEMBLE)})")
     goals = {"1-6k centre": ">= 20", "1-6k ±5cm": ">= 12", "0.3-1k centre": ">= 12", "hard-left centre": "25-35",
@@ -132,6 +154,13 @@ def held_out_table(preset_name: str = "studio-speaker", head: str = "kemar") -> 
             cells.append(f"{value:10.1f} {'met' if ok else 'MISS':>5s}")
         label = f"{key} ({'χ CTC alone, dB' if unit == 'dB' and key != 'gain' else unit})"
         print(f"{label:30s} {goal:>8s} " + " ".join(f"{c:>16s}" for c in cells))
+    reference = rows["single head"]["design ms"]
+    for key, label in (("latency", "latency (ms, full chain)"), ("latency ctc", "latency (ms, CTC alone)")):
+        print(f"{label:30s} {'':>8s} " + " ".join(f"{row[key]:10.1f}{'':6s}" for row in rows.values()))
+    print(f"{'design from scratch (ms)':30s} {'':>8s} "
+          + " ".join(f"{row['design ms']:10.0f}{'':6s}" for row in rows.values()))
+    print(f"{'  ratio to single head':30s} {'':>8s} "
+          + " ".join(f"{row['design ms'] / reference:10.2f}{'':6s}" for row in rows.values()))
 
 
 def main() -> int:

@@ -248,8 +248,10 @@ def test_realised_cancellation_tracks_the_design_at_every_sample_rate(name, samp
 
 
 def test_low_latency_design_keeps_the_requested_modelling_delay():
-    preset = presets.load("soundbar")
-    asked = preset.parameters.replace(bypass=frozenset({"virtualizer"}), adapt_modelling_delay=False)
+    # Designed on the measured KEMAR with its null region, CTC alone needs far more than 3 ms.
+    preset = presets.load("studio-speaker")
+    asked = preset.parameters.replace(bypass=frozenset({"virtualizer"}), adapt_modelling_delay=False,
+                                      head_model="kemar")
     fixed = design_filterset(preset.enclosure, preset.listener, asked, 48000.0)
     adapted = design_filterset(preset.enclosure, preset.listener, asked.replace(adapt_modelling_delay=True), 48000.0)
     assert fixed.latency_samples == round(asked.modelling_delay_ms * 48)

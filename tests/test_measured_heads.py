@@ -102,6 +102,50 @@ def test_analyze_evaluates_a_design_on_another_head(tmp_path):
     assert "## Separation on each head" in (out / "summary.md").read_text()
 
 
+# --- a design on a head holds on that head --------------------------------------------------
+
+@pytest.mark.parametrize("head", ["sphere", "brown-duda", "kemar"])
+def test_a_design_reaches_its_target_on_its_own_head_null_region_included(studio, head):
+    """Self-consistency: designed on head H (null region of ±5 cm as shipped), evaluated on H.
+
+    The region's rows once competed with the design ear's, and the gain cap blended the
+    gain-hungry region solution toward the plain feed: on KEMAR the design ear kept 17 dB of a
+    25 dB target. The region must give way first, and still buy robustness at ±5 cm."""
+    model = make_head(head)
+    design = ctc_alone(studio, head_model=head)
+    point = ctc_alone(studio, head_model=head, null_region_m=0.0)
+    target = float(np.mean(design.parameters.effective_target.at(BAND_1_6K)))
+    assert worse_side_chi(design, model) >= target - 1.0
+    region_side = min(worse_side_chi(design, model, s * 0.05) for s in (-1, 1))
+    point_side = min(worse_side_chi(point, model, s * 0.05) for s in (-1, 1))
+    assert region_side >= point_side + 1.5
+    assert np.all(design.headroom_db[:2] <= design.parameters.max_gain_db + 1e-6)
+
+
+def test_the_shipped_studio_design_holds_on_a_measured_head_it_never_saw(studio):
+    """Designed on the rigid sphere, evaluated on KEMAR (realised filters, CTC alone): the
+    issue's held-out goals, 1–6 kHz ≥ 20 dB at the sweet spot and ≥ 12 dB at the worse side of
+    ±5 cm (benchmarks/design.py prints the same in the listening simulation)."""
+    single = ctc_alone(studio)
+    kemar = make_head("kemar")
+    assert worse_side_chi(single, kemar) >= 20.0
+    assert min(worse_side_chi(single, kemar, s * 0.05) for s in (-1, 1)) >= 12.0
+
+
+def test_per_frequency_row_weights_solve_each_frequency_with_its_own_weights():
+    from soundstage.design.crosstalk import weighted_least_norm
+
+    rng = np.random.default_rng(3)
+    for k, n in ((5, 3), (2, 4)):  # over- and under-determined
+        rows = rng.standard_normal((k, n, 6)) + 1j * rng.standard_normal((k, n, 6))
+        targets = rng.standard_normal((k, 6)) + 1j * rng.standard_normal((k, 6))
+        weights = rng.uniform(0.01, 10.0, (k, 6))
+        together = weighted_least_norm(rows, targets, weights)
+        for f in range(6):
+            alone = weighted_least_norm(rows[..., f:f + 1], targets[:, f:f + 1], weights[:, f])
+            np.testing.assert_allclose(together[:, f], alone[:, 0], rtol=1e-10, atol=1e-12)
+
+
 # --- robust (ensemble) designs ----------------------------------------------------------------
 
 def test_an_ensemble_design_holds_better_on_a_measured_head_it_never_saw(studio):
@@ -109,12 +153,11 @@ def test_an_ensemble_design_holds_better_on_a_measured_head_it_never_saw(studio)
     robust = ctc_alone(studio, robust_heads=("default",))
     kemar = make_head("kemar")
     # Since the plain feeds tile and the drivers are time-aligned (the tweeter's 255 µs lead was
-    # a timing error the held-out head punished), the single-sphere design itself holds on KEMAR:
-    # 19.0 dB on the worse side (was 17.4), the ensemble's 18.6 (was 18.6): the ensemble keeps
-    # the single design's robustness (within 0.5 dB) instead of adding to it.
+    # a timing error the held-out head punished), the single-sphere design itself holds on KEMAR
+    # about as well as the ensemble: the ensemble must keep that robustness, and the issue's goal
+    # at ±5 cm.
     assert worse_side_chi(robust, kemar) >= worse_side_chi(single, kemar) - 0.5
-    assert min(worse_side_chi(robust, kemar, s * 0.05) for s in (-1, 1)) >= \
-        min(worse_side_chi(single, kemar, s * 0.05) for s in (-1, 1)) - 0.5
+    assert min(worse_side_chi(robust, kemar, s * 0.05) for s in (-1, 1)) >= 12.0  # the issue's goal at ±5 cm
     for fs in (single, robust):
         assert np.all(fs.headroom_db[:2] <= fs.parameters.max_gain_db)
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .regularised_inverse import RegularisedInverse
+from .stage_cache import checkpoint
 
 __all__ = ["CancellationDesign", "CancellationSolver", "design_cancellation", "weighted_least_norm", "RHO_GRID"]
 
@@ -75,7 +76,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
     rows : np.ndarray [shape=(K, N, F)]
         Constraint rows A (responses of N drivers at K points).
     targets : np.ndarray [shape=(K, F)]
-    row_weights : np.ndarray [shape=(K,)]
+    row_weights : np.ndarray [shape=(K,) or (K, F)]
+        Weight of each row, for all frequencies or per frequency.
     relative_regularization : float
         λ relative to the mean diagonal of AᴴVA (a tiny value gives the exact / minimum-norm
         solution where one exists).
@@ -86,7 +88,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
     """
     a = np.moveaxis(rows, -1, 0)  # (F, K, N)
     t = np.moveaxis(targets, -1, 0)  # (F, K)
-    v = np.asarray(row_weights, dtype=float)[None, :, None]
+    v = np.asarray(row_weights, dtype=float)
+    v = (v.T if v.ndim == 2 else v[None, :])[..., None]  # (F or 1, K, 1)
     n = a.shape[-1]
     if a.shape[1] >= n:
         # Over- or exactly-determined: normal equations with a tiny ridge.
@@ -99,7 +102,8 @@ def weighted_least_norm(rows: np.ndarray, targets: np.ndarray, row_weights: np.n
         # Under-determined: minimum-norm form Aᴴ (A Aᴴ + λ V⁻¹)⁻¹ t (K×K solves).
         outer = np.einsum("fkn,fjn->fkj", a, a.conj())
         scale = np.real(np.trace(outer, axis1=1, axis2=2)) / a.shape[1]
-        outer = outer + (relative_regularization * scale)[:, None, None] * np.diag(1.0 / v[0, :, 0])
+        inverse_weights = np.eye(a.shape[1])[None] / v  # diag(1/v) per frequency
+        outer = outer + (relative_regularization * scale)[:, None, None] * inverse_weights
         y = np.linalg.solve(outer, t[..., None])[..., 0]
         w = np.einsum("fkn,fk->fn", a.conj(), y)
     return np.moveaxis(w, 0, -1)
@@ -148,6 +152,9 @@ class _SideSolver:
     natural_db: np.ndarray  # (F,) χ₀
     other_at_contra: tuple  # (F,) per contralateral row: the other plain feed there (R_v target)
     inverse: RegularisedInverse | None
+    rows: np.ndarray | None = None  # (K, N, F) constraint rows (kept where null regions yield)
+    row_weights: np.ndarray | None = None  # (K,)
+    yielding: np.ndarray | None = None  # (K,) bool: rows that give way to the gain cap first
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,12 +173,20 @@ class CancellationSolver:
     crossover: np.ndarray  # (N, F)
     sides: tuple
     cancel: bool
-    limit: bool  # over-determined null regions: regularisation raised until the cap holds
+    limit: bool  # null regions: they give way to the gain cap first, then regularisation rises
+    frequencies_hz: np.ndarray | None = None
 
     @classmethod
     def build(cls, plant: np.ndarray, plain: np.ndarray, crossover: np.ndarray, *,
-              region_plants: tuple = (), region_weight=0.5, cancel: bool = True) -> "CancellationSolver":
-        """See :func:`design_cancellation` for the arguments."""
+              region_plants: tuple = (), region_weight=0.5, region_yields=True, cancel: bool = True,
+              frequencies_hz: np.ndarray | None = None) -> "CancellationSolver":
+        """See :func:`design_cancellation` for the arguments; ``region_yields`` (one for all, or
+        one per region plant) says which region rows give way to the gain cap before the design
+        ear's null does (:meth:`nulls`); rows that do not yield join the design ear's (e.g. other
+        heads' contralateral ears at the design position). ``frequencies_hz`` is needed with
+        region plants (the yielding weight is smoothed over log-frequency)."""
+        if region_plants and frequencies_hz is None:
+            raise ValueError("CancellationSolver.build: frequencies_hz is needed with region_plants")
         effective = plant * crossover[None, :, :]
         plain = np.asarray(plain)
         if plain.ndim == 2:  # one gain per driver and input: the same at every frequency
@@ -188,14 +203,20 @@ class CancellationSolver:
             natural_db = 20 * np.log10(np.maximum(chi0, 1e-30))
             contra_rows = [effective[contra]] + [eff[contra] for eff in eff_regions]
             other_at = tuple(np.einsum("nf,nf->f", row, plain[:, other]) for row in contra_rows)
-            inverse = None
+            inverse = rows = row_weights = yielding = None
             if cancel:
                 row_weights = np.array([1.0, 1.0, *region_weights])
+                rows = np.stack([effective[ipsi], *contra_rows])
                 if region_plants:
                     row_weights[0] = 10.0  # keep the ipsilateral ear uncoloured when rows compete
-                inverse = RegularisedInverse(np.stack([effective[ipsi], *contra_rows]), row_weights)
-            sides.append(_SideSolver(p, i_p, c_p, natural_db, other_at, inverse))
-        return cls(effective, plain, crossover, tuple(sides), bool(cancel), bool(region_plants))
+                    yielding = np.concatenate([[False, False], np.broadcast_to(
+                        np.asarray(region_yields, dtype=bool), (len(region_plants),))])
+                inverse = RegularisedInverse(rows, row_weights)
+                if not region_plants:
+                    rows = None  # the inverse is all a design without null regions needs
+            sides.append(_SideSolver(p, i_p, c_p, natural_db, other_at, inverse, rows, row_weights, yielding))
+        return cls(effective, plain, crossover, tuple(sides), bool(cancel), bool(region_plants),
+                   None if frequencies_hz is None else np.asarray(frequencies_hz, dtype=float))
 
     @property
     def nbytes(self) -> int:
@@ -203,13 +224,17 @@ class CancellationSolver:
         for s in self.sides:
             total += s.i_p.nbytes * 4 + sum(a.nbytes for a in s.other_at_contra)
             total += 0 if s.inverse is None else s.inverse.nbytes
+            total += 0 if s.rows is None else s.rows.nbytes
         return total
 
-    def solve(self, side: int, targets: np.ndarray, max_gain: float) -> np.ndarray:
-        """Driver weights (N, F) for ear targets (K, F); with null regions the regularisation is
-        raised per frequency (17 steps, 1e-6 … 1e2) until every driver filter stays within
-        ``max_gain`` (where none does, the least regularised solution stays)."""
-        inverse = self.sides[side].inverse
+    def solve(self, side: int, targets: np.ndarray, max_gain: float,
+              inverse: RegularisedInverse | None = None) -> np.ndarray:
+        """Driver weights (N, F) for ear targets (K, F) through ``inverse`` (default: the rows'
+        own weights; :meth:`nulls` gives the one whose null regions have yielded to the cap);
+        with null regions the regularisation is then raised per frequency (17 steps,
+        1e-6 … 1e2) until every driver filter stays within ``max_gain`` (where none does, the
+        least regularised solution stays)."""
+        inverse = self.sides[side].inverse if inverse is None else inverse
         coordinates = inverse.project(targets)
         solution = inverse.apply(coordinates)
         if not self.limit:
@@ -225,24 +250,80 @@ class CancellationSolver:
             done[todo[ok]] = True
         return solution
 
+    def yielded_weights(self, side: int, targets: np.ndarray, max_gain: float) -> np.ndarray:
+        """Row weights (K, F) under which the null regions give way to the gain cap first.
+
+        A null region over a few drivers asks for far more gain than the null at the design ear
+        alone (30–40 dB against 5–14 dB for the studio speaker), and a solution that needs more
+        gain than the cap allows ends up blended toward the plain feed, which fills the design
+        ear's null as much as the region's. So per frequency the weight of the yielding rows is
+        scaled by the largest of :data:`REGION_WEIGHT_SCALES` (bisection) whose solution stays
+        :data:`REGION_GAIN_BUDGET_DB` below ``max_gain``, and that scale is smoothed over
+        :data:`REGION_SMOOTHING_OCTAVES` of log-frequency (a weight that jumps between bins
+        makes long filters). The design ear keeps its null on whatever head its plant describes.
+        """
+        s = self.sides[side]
+        n_freq = s.rows.shape[-1]
+        budget = max_gain * 10 ** (-REGION_GAIN_BUDGET_DB / 20)
+
+        def weights_at(scales):
+            weights = np.repeat(s.row_weights[:, None], n_freq, axis=1)
+            weights[s.yielding] *= scales[None, :]
+            return weights
+
+        def within_budget(weights):
+            trial = weighted_least_norm(s.rows, targets, weights)
+            return np.max(np.abs(self.crossover * trial), axis=0) <= budget
+
+        lo = np.zeros(n_freq, dtype=int)  # scale index known to exceed the budget (or index 0)
+        hi = np.full(n_freq, REGION_WEIGHT_SCALES.size - 1)
+        hi[within_budget(weights_at(np.ones(n_freq)))] = 0
+        while np.any(hi - lo > 1):
+            checkpoint()
+            mid = (lo + hi) // 2
+            ok = within_budget(weights_at(REGION_WEIGHT_SCALES[mid]))
+            hi = np.where(ok & (hi - lo > 1), mid, hi)
+            lo = np.where(~ok & (hi - lo > 1), mid, lo)
+        log_scale = _smooth_log_frequency(np.log10(REGION_WEIGHT_SCALES[hi]), self.frequencies_hz,
+                                          REGION_SMOOTHING_OCTAVES)
+        return weights_at(10**log_scale)
+
     def nulls(self, max_gain: float) -> tuple:
-        """Per side: the cancellation-only solution (N, F) and χ(ρ) of its blend with the plain
-        feed on the grid :data:`RHO_GRID` (len(RHO_GRID), F). Independent of the target curve
-        and the width (and of ``max_gain`` without null regions)."""
+        """Per side: the cancellation-only solution (N, F), χ(ρ) of its blend with the plain
+        feed on the grid :data:`RHO_GRID` (len(RHO_GRID), F) and the inverse whose null regions
+        have yielded to the cap (None without null regions; :meth:`yielded_weights`).
+        Independent of the target curve and the width (and of ``max_gain`` without null
+        regions)."""
         out = []
         for side in (0, 1):
             s = self.sides[side]
             targets = np.zeros((1 + len(s.other_at_contra), s.i_p.size), dtype=complex)
             targets[0] = s.i_p
-            exact = self.solve(side, targets, max_gain)
+            yielded = None
+            if self.limit:
+                yielded = RegularisedInverse(s.rows, self.yielded_weights(side, targets, max_gain))
+            exact = self.solve(side, targets, max_gain, yielded)
             i_x = np.einsum("nf,nf->f", self.effective[side], exact)
             c_x = np.einsum("nf,nf->f", self.effective[1 - side], exact)
             i_rho = RHO_GRID[:, None] * s.i_p + (1 - RHO_GRID[:, None]) * i_x
             c_rho = RHO_GRID[:, None] * s.c_p + (1 - RHO_GRID[:, None]) * c_x
             chi_rho = np.abs(i_rho) / np.maximum(np.abs(c_rho), 1e-30)
-            out.append((exact, chi_rho))
+            out.append((exact, chi_rho, yielded))
         return tuple(out)
 
+
+#: Scales of the yielding rows' weight tried, largest first (:meth:`CancellationSolver.yielded_weights`);
+#: the smallest is far below the solver's relative ridge, i.e. the design ear's minimum-effort null.
+REGION_WEIGHT_SCALES = np.logspace(0, -10, 21)
+#: The yielding rows may ask this much less than a path's gain cap (dB): two side inputs in
+#: anti-phase add up to twice one path's gain (6 dB), which the gain cap over every input
+#: combination (:mod:`.headroom`) would otherwise take back by blending toward the plain feed —
+#: and that blend fills the design ear's null along with the region's. 4 dB rather than the full
+#: 6 dB is measured (studio speaker, CTC alone on the held-out KEMAR: sweet spot 21.0 dB and worse
+#: side of ±5 cm 12.5 dB; with 6 dB 21.4 / 11.9 dB; the design sphere's ±5 cm 13.8 / 13.2 dB).
+REGION_GAIN_BUDGET_DB = 4.0
+#: Log-frequency smoothing of the yielding rows' weight scale (octaves).
+REGION_SMOOTHING_OCTAVES = 2 / 3
 
 #: Blends ρ toward the plain feed on which χ(ρ) is evaluated (0 and a log grid up to 1).
 RHO_GRID = np.concatenate([[0.0], np.logspace(-4, 0, 161)])
@@ -301,12 +382,12 @@ def design_cancellation(
             weights[:, side, :] = crossover * mix
             rho_all[side] = 1.0
             continue
-        cancel_exact, chi_rho = nulls[side]
+        cancel_exact, chi_rho, yielded = nulls[side]
         if virtual_relative is None:
             used_exact = cancel_exact
-        else:
+        else:  # the virtualizer's targets, with the null regions yielding as for cancellation
             targets = np.stack([s.i_p, *(virtual_relative * o for o in s.other_at_contra)])
-            used_exact = solver.solve(side, targets, max_gain)
+            used_exact = solver.solve(side, targets, max_gain, yielded)
 
         # χ(ρ) of the cancellation-only design on a log grid of ρ; the largest ρ meeting χ_t.
         meets = chi_rho >= target_ratio[None, :]

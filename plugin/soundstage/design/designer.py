@@ -185,16 +185,17 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
             moved = [listener.moved(lateral_offset_m=listener.lateral_offset_m + s * null_region_m) for s in (-1.0, 1.0)]
             region = tuple(stage_cache.cached("plant", (*plant_key, m), lambda m=m: _plant(enclosure, m, f, head))
                            for m in moved)
-        region_weights = (0.5,) * len(region)
+        region_weights, region_yields = (0.5,) * len(region), (True,) * len(region)
         if robust_heads:  # design over an ensemble of heads (see .robust)
-            from .robust import ensemble_plants, ensemble_row_weight
+            from .robust import ensemble_plants, ensemble_row_weight, ensemble_yields, expand
 
             ensemble = stage_cache.cached(
                 "ensemble", (enclosure, listener, robust_heads, null_region_m, grid_key),
                 lambda: ensemble_plants(_plant, enclosure, listener, f, robust_heads, null_region_m))
             region, region_weights = region + ensemble, region_weights + (ensemble_row_weight(len(ensemble)),) * len(ensemble)
-        return CancellationSolver.build(plant, plain, crossover, region_plants=region,
-                                        region_weight=region_weights, cancel=cancel)
+            region_yields += ensemble_yields(len(expand(robust_heads)), null_region_m)
+        return CancellationSolver.build(plant, plain, crossover, region_plants=region, region_weight=region_weights,
+                                        region_yields=region_yields, cancel=cancel, frequencies_hz=f)
 
     solver_key = (*plant_key, listener, null_region_m, robust_heads, parameters.crossover_order, cancel)
     solver = stage_cache.cached("cancellation", solver_key, build_solver)

@@ -38,8 +38,8 @@ class RegularisedInverse:
     ----------
     rows : np.ndarray [shape=(K, N, F), complex]
         Constraint rows A: responses of N drivers at K points, per frequency.
-    row_weights : np.ndarray [shape=(K,)]
-        Weights v_k of the rows (> 0).
+    row_weights : np.ndarray [shape=(K,) or (K, F)]
+        Weights v_k of the rows (> 0), for all frequencies or per frequency.
 
     Notes
     -----
@@ -51,15 +51,16 @@ class RegularisedInverse:
     def __init__(self, rows: np.ndarray, row_weights: np.ndarray) -> None:
         a = np.moveaxis(np.asarray(rows, dtype=complex), -1, 0)  # (F, K, N)
         v = np.asarray(row_weights, dtype=float)
+        v = v.T if v.ndim == 2 else np.broadcast_to(v[None, :], a.shape[:2])  # (F, K)
         k, n = a.shape[1], a.shape[2]
-        root = np.sqrt(v)[None, :, None]
+        root = np.sqrt(v)[:, :, None]
         u, sigma, wh = np.linalg.svd(root * a, full_matrices=False)  # (F,K,r), (F,r), (F,r,N)
         if k >= n:
             scale = np.sum(sigma**2, axis=1) / n  # trace(AᴴVA) / N
         else:
             scale = np.sum(np.abs(a) ** 2, axis=(1, 2)) / k  # trace(AAᴴ) / K
         # Uᴴ V^{1/2} as one (F, r, K) projection of the targets, W as (F, N, r).
-        self._project = np.ascontiguousarray(np.conj(np.swapaxes(u, 1, 2)) * np.sqrt(v)[None, None, :])
+        self._project = np.ascontiguousarray(np.conj(np.swapaxes(u, 1, 2)) * np.sqrt(v)[:, None, :])
         self._sigma = sigma
         self._w = np.ascontiguousarray(np.conj(np.swapaxes(wh, 1, 2)))
         self._scale = scale

@@ -23,7 +23,7 @@ from __future__ import annotations
 from .._errors import ParameterError
 
 __all__ = ["DEFAULT_ENSEMBLE", "ROBUST_ROW_WEIGHT", "parse_head_spec", "expand", "ensemble_heads", "ensemble_plants",
-           "ensemble_row_weight", "describe", "check_robust_heads"]
+           "ensemble_yields", "ensemble_row_weight", "describe", "check_robust_heads"]
 
 #: The parametric ensemble ``robust_heads = ["default"]`` stands for.
 DEFAULT_ENSEMBLE = ("sphere:0.075", "sphere:0.0875", "sphere:0.095", "sphere:0.0875:80", "sphere:0.0875:100",
@@ -101,6 +101,15 @@ def ensemble_plants(plant, enclosure, listener, frequencies_hz, specs, null_regi
             moved = listener.moved(lateral_offset_m=listener.lateral_offset_m + offset) if offset else listener
             plants.append(plant(enclosure, moved, frequencies_hz, head))
     return tuple(plants)
+
+
+def ensemble_yields(n_heads: int, null_region_m: float) -> tuple[bool, ...]:
+    """Which rows of :func:`ensemble_plants` give way to the gain cap first (``region_yields`` of
+    :func:`~.crosstalk.design_cancellation`): each head's rows at ±``null_region_m`` do, like the
+    design head's null region; its row at the design position does not — it joins the design
+    ear's null, so that the null at the listener's position is designed over the ensemble."""
+    per_head = (False, True, True) if null_region_m > 0 else (False,)
+    return per_head * int(n_heads)
 
 
 def ensemble_row_weight(n_plants: int) -> float:
