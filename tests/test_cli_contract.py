@@ -178,3 +178,12 @@ def test_compare_on_an_empty_file_is_one_line(tmp_path):
     empty = tmp_path / "empty.wav"
     soundfile.write(empty, np.zeros((0, 2), np.float32), 48000)
     one_line_error(run("compare", empty, "-p", "soundbar", "-o", tmp_path / "r.html", "--quiet"), "no audio samples")
+
+
+def test_a_bad_head_is_explained_in_a_users_words(tmp_path):
+    """A CLI user can give a head name or a SOFA file, never a Python object: the message says so
+    (it used to offer "a HeadModel instance")."""
+    result = run("analyze", "compact-speaker", "--head", tmp_path / "missing.sofa", "-o", tmp_path / "a", "--quiet")
+    line = one_line_error(result, "head must be one of 'sphere', 'brown-duda', 'free-field', 'kemar'", ".sofa file",
+                          "missing.sofa' does not exist")
+    assert "HeadModel" not in line and "instance" not in line

@@ -200,8 +200,10 @@ def test_html_is_self_contained_and_embeds_the_matched_excerpt(result, tmp_path)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing fetched from elsewhere
     embedded = _embedded_audio(html)
     assert len(embedded) == len(result.renders) == 6
+    span = result.excerpt(1.5)  # 1.5 s of the 3 s input, from its most active window
+    assert span.frames == int(1.5 * SR) and f"{span.start / SR:.1f}–{span.stop / SR:.1f} s" in html
     for render, audio in zip(result.renders, embedded):
-        expected = result.matched(render.key)[:, : int(1.5 * SR)]
+        expected = result.matched(render.key)[:, span.start:span.stop]
         assert audio.shape == expected.shape
         assert np.max(np.abs(audio - expected)) <= 1.0 / 32767
     assert "song.wav" in html and "±0.1 LU" in html and "-1 dBFS" in html
@@ -214,13 +216,14 @@ def test_flac_embedding_is_smaller_and_as_exact(result, tmp_path):
     wav = result.to_html(tmp_path / "w.html", max_seconds=1.0, audio_format="wav")
     flac = result.to_html(tmp_path / "f.html", max_seconds=1.0, audio_format="flac")
     assert flac.stat().st_size < wav.stat().st_size
+    span = result.excerpt(1.0)
     for render, a, b in zip(result.renders, _embedded_audio(wav.read_text()), _embedded_audio(flac.read_text())):
-        expected = result.matched(render.key)[:, :SR]
+        expected = result.matched(render.key)[:, span.start:span.stop]
         assert np.max(np.abs(a - expected)) <= 1 / 32767 and np.max(np.abs(b - expected)) <= 1 / 32767
 
 
 def test_blind_page_hides_names_and_records_a_seeded_key(result, tmp_path):
-    html = result.to_html(tmp_path / "b.html", blind=True, seed=11).read_text(encoding="utf-8")
+    html = result.to_html(tmp_path / "b.html", blind=True, seed=11, excerpt_start_s=0.0).read_text(encoding="utf-8")
     visible = _visible(html)
     for name in PRESETS:
         assert name not in visible

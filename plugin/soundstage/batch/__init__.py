@@ -5,6 +5,8 @@ Dask cluster, resumably.
 * :mod:`.plan` — the jobs it expands into, and which of them are already up to date;
 * :mod:`.render` — :func:`render_file`, the one-file render ``soundstage render`` runs too (so batch
   outputs are the command's outputs bit for bit), and the level measurements of a sidecar;
+* :mod:`.levels`, :mod:`.loudness_match` — that render's output gain (``auto``: true peak <= -1 dBTP;
+  metered, refused rather than clipped in integer formats) and the headphone loudness matching;
 * :mod:`.jobs` — :class:`Job` and :func:`run_job`, what a worker runs: staged, atomic, with a
   sidecar;
 * :mod:`.sidecars` — the JSON sidecar beside each output (hashes, parameters, levels, version);
@@ -18,9 +20,9 @@ May import: the root helpers and every layer up to ``monitor``; not the other to
 
 from .jobs import Job, run_job
 from .manifest import Manifest, ManifestError, load_manifest, manifest_from_dict
-from .render import build_processor, measure_levels, render_file
+from .render import RenderResult, build_processor, measure_levels, render_file
 from .report import REPORT_NAME, BatchReport
 from .run import render_batch
 
 __all__ = ["render_batch", "BatchReport", "REPORT_NAME", "Manifest", "ManifestError", "load_manifest",
-           "manifest_from_dict", "Job", "run_job", "render_file", "build_processor", "measure_levels"]
+           "manifest_from_dict", "Job", "run_job", "render_file", "RenderResult", "build_processor", "measure_levels"]

@@ -9,9 +9,8 @@ release the GIL, and ``benchmarks/batch.py`` measures processes ahead of threads
 Worker processes are forked from this process when it runs no other thread (they start at once,
 with soundstage imported), else they come from a fork server that imported soundstage once
 (``spawn`` where there is no fork). A worker that dies (killed, out of memory, a crash in native code) breaks a
-``ProcessPoolExecutor``: the jobs that had not started are resubmitted to a fresh pool, and the
-ones that were running are retried one at a time in a pool of their own, so the job that kills
-its worker is the one reported as failed.
+pipe to it: its job is retried alone in a fresh process, so the job that kills its worker is the
+one reported as failed; the other workers go on.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .jobs import Job, failed_result, run_job
@@ -83,11 +81,6 @@ class ThreadEngine(SerialEngine):
             yield future.result()
 
 
-def _warm(_: int = 0) -> int:
-    """Run in each new worker so that the pool starts all its processes at once."""
-    return os.getpid()
-
-
 def _process_context(forking_is_safe: bool):
     """``fork`` while this process runs no other Python thread (a worker then starts in
     milliseconds with soundstage already imported); otherwise a fork server that imported
@@ -102,47 +95,140 @@ def _process_context(forking_is_safe: bool):
     return multiprocessing.get_context("spawn")
 
 
+def _group(job: Job) -> tuple:
+    """Jobs that share a design: a worker that rendered one has the filters for the others cached."""
+    return job.preset, job.parameter_set, job.monitor
+
+
+def _input_bytes(job: Job) -> int:
+    try:
+        return os.path.getsize(job.input)
+    except OSError:
+        return 0
+
+
+def _serve(connection) -> None:
+    """A worker process: render each job it is sent, send back its result; ``None`` ends it."""
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        connection.send(run_job(job))
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, context) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="soundstage-batch-worker")
+        self.process.start()
+        child.close()
+        self.job: Job | None = None
+        self.designed: set = set()
+
+    def submit(self, job: Job) -> None:
+        self.job = job
+        self.designed.add(_group(job))
+        self.connection.send(job)
+
+    def result(self) -> dict:
+        """The running job's result; ``EOFError`` if the process died while rendering it."""
+        try:
+            return self.connection.recv()
+        finally:
+            self.job = None
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
 class ProcessEngine(SerialEngine):
-    """A pool of ``workers`` processes on this machine (the default engine)."""
+    """A pool of ``workers`` processes on this machine (the default engine).
+
+    The engine decides which worker renders which job: a design takes as long as several renders,
+    and a worker keeps the filters it designed (``soundstage.design`` caches them per process), so
+    a free worker takes the next job of a preset and parameter set it has rendered before, else of
+    one no worker has designed yet, else — where that group has at least two jobs left — one of
+    another worker's groups. The largest inputs go first. A worker that dies takes only its own
+    job with it.
+    """
 
     name = "local"
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
-        self._pool = None
+        self._pool: list[_Worker] = []
 
     def __enter__(self):
-        self._pool = self._new_pool(self.workers, forking_is_safe=True)
-        # start every worker now, before a progress bar or anything else starts a thread
-        list(self._pool.map(_warm, range(self.workers)))
+        # every worker starts now, before a progress bar or anything else starts a thread
+        context = _process_context(forking_is_safe=True)
+        self._pool = [_Worker(context) for _ in range(self.workers)]
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        for worker in self._pool:
+            worker.stop()
 
-    def _new_pool(self, workers: int, forking_is_safe: bool = False):
-        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=_process_context(forking_is_safe))
+    def _next_job(self, worker: _Worker, pending: list[Job]) -> Job | None:
+        anyone = set().union(*(w.designed for w in self._pool))
+        left: dict = {}
+        for job in pending:
+            left[_group(job)] = left.get(_group(job), 0) + 1
+        for wanted in (lambda g: g in worker.designed, lambda g: g not in anyone, lambda g: left[g] >= 2):
+            for i, job in enumerate(pending):
+                if wanted(_group(job)):
+                    return pending.pop(i)
+        return None
+
+    def _feed(self, pending: list[Job], *, any_job: bool = False) -> None:
+        for worker in self._pool:
+            if worker.job is None and pending:
+                job = pending.pop(0) if any_job else self._next_job(worker, pending)
+                if job is not None:
+                    worker.submit(job)
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict]:
-        pending, suspects = list(jobs), []
-        while pending:
-            futures = {self._pool.submit(run_job, job): job for job in pending}
-            pending = []
-            for future in concurrent.futures.as_completed(futures):
-                job = futures[future]
+        from multiprocessing.connection import wait
+
+        pending = sorted(jobs, key=_input_bytes, reverse=True)  # stable: the plan's order among equals
+        suspects: list[Job] = []
+        self._feed(pending)
+        while pending or any(w.job is not None for w in self._pool):
+            busy = [w for w in self._pool if w.job is not None]
+            if not busy:  # what is left belongs to groups no idle worker was let to take
+                self._feed(pending, any_job=True)
+                continue
+            ready = wait([w.connection for w in busy])
+            for worker in busy:
+                if worker.connection not in ready:
+                    continue
+                job = worker.job
                 try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    # running when a worker died (its staging directory exists): a suspect
-                    (suspects if Path(job.staging).exists() else pending).append(job)
-            if pending or suspects:
-                self._pool.shutdown(wait=True)
-                self._pool = self._new_pool(self.workers)
-        for job in suspects:
-            self._pool.shutdown(wait=True)
-            self._pool = self._new_pool(1)
+                    yield worker.result()
+                except (EOFError, OSError):  # the worker died while rendering this job
+                    suspects.append(job)
+                    index = self._pool.index(worker)
+                    worker.stop()
+                    self._pool[index] = _Worker(_process_context(forking_is_safe=False))
+            self._feed(pending)
+        for job in suspects:  # alone, so that a job that kills its worker again is the one reported
+            worker = _Worker(_process_context(forking_is_safe=False))
             try:
-                yield {**self._pool.submit(run_job, job).result(), "note": RETRIED}
-            except BrokenProcessPool:
+                worker.submit(job)
+                yield {**worker.result(), "note": RETRIED}
+            except (EOFError, OSError):
                 yield failed_result(job, WORKER_DIED)
+            finally:
+                worker.stop()

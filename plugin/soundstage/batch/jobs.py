@@ -48,6 +48,8 @@ class Job:
     output : str
         Absolute path of the output file.
     monitor, format : str
+    gain : None, "auto" or float
+        Output gain as ``soundstage render --gain`` (None: the format's default rule).
     bit_depth, buffer_size : int
     input_sha256, preset_sha256 : str
         Hashes the plan saw (the sidecar records the preset hash the worker loaded).
@@ -64,6 +66,7 @@ class Job:
     monitor: str = "drivers"
     format: str = "wav"
     bit_depth: int = 32
+    gain: float | str | None = None
     buffer_size: int = 8192
     input_sha256: str = ""
     preset_sha256: str = ""
@@ -80,7 +83,7 @@ def expected_record(job: Job) -> dict:
     """The values a sidecar must hold for ``job``'s output to be up to date."""
     return {"soundstage_version": __version__, "input_sha256": job.input_sha256, "preset_sha256": job.preset_sha256,
             "parameters": json_parameters(job.parameters), "monitor": job.monitor, "buffer_size": job.buffer_size,
-            "format": job.format, "bit_depth": job.bit_depth}
+            "format": job.format, "bit_depth": job.bit_depth, "gain": job.gain}
 
 
 def _result(job: Job, status: str, **fields) -> dict:
@@ -111,14 +114,16 @@ def run_job(job: Job) -> dict:
         staging.mkdir(parents=True, exist_ok=True)
         preset = presets.load(job.preset)
         staged = staging / output.name
-        processor, stats = render_file(job.input, staged, preset, job.parameters, monitor=job.monitor,
-                                       buffer_size=job.buffer_size, overwrite=True, bit_depth=job.bit_depth)
+        rendered = render_file(job.input, staged, preset, job.parameters, monitor=job.monitor, gain=job.gain,
+                               bit_depth=job.bit_depth, buffer_size=job.buffer_size, overwrite=True)
+        stats = rendered.stats
         levels = measure_levels(staged)
         elapsed = time.perf_counter() - start
         record = {**expected_record(job), "preset_sha256": preset.content_hash,
                   "input": job.input, "preset": job.preset, "preset_name": preset.name,
                   "parameter_set": job.parameter_set, "output": output.name, "output_bytes": staged.stat().st_size,
-                  "output_sha256": file_sha256(staged), "channels": list(processor.driver_names),
+                  "output_sha256": file_sha256(staged), "channels": list(rendered.channel_names),
+                  "gain_db": round(rendered.gain_db, 6), "gain_rule": rendered.gain_rule,
                   "sample_rate": stats.sample_rate, "frames": stats.frames,
                   "duration_s": stats.frames / stats.sample_rate, **levels,
                   "render_time_s": round(elapsed, 4), "realtime_factor": round(stats.realtime_factor, 2),

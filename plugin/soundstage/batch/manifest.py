@@ -11,6 +11,7 @@ A manifest is a TOML file; relative paths resolve against the manifest's directo
     directory = "renders"           # ``-o`` on the command line overrides it
     format = "wav"                  # "wav" (32-bit float), "flac" (24-bit) or "aiff"
     bit_depth = 32                  # optional, else the format's default
+    gain = "auto"                   # optional: "auto" or dB, as ``soundstage render --gain``
     pattern = "{preset}/{params}/{stem}.{ext}"
 
     [params.wide]                   # one table per parameter set (none: the presets as they are)
@@ -41,7 +42,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 from .._errors import SoundstageError
-from .render import MONITORS
+from .render import MONITORS, check_gain
 
 __all__ = ["ManifestError", "Manifest", "InputFile", "AUDIO_EXTENSIONS", "load_manifest", "manifest_from_dict"]
 
@@ -52,7 +53,7 @@ FORMATS = {"wav": "wav", "flac": "flac", "aiff": "aiff"}
 DEFAULT_PATTERN = "{preset}/{params}/{stem}.{ext}"
 PLACEHOLDERS = {"stem", "relpath", "preset", "params", "ext"}
 _TOP_KEYS = {"inputs", "presets", "monitor", "buffer_size", "output", "params"}
-_OUTPUT_KEYS = {"directory", "format", "bit_depth", "pattern"}
+_OUTPUT_KEYS = {"directory", "format", "bit_depth", "gain", "pattern"}
 
 
 class ManifestError(SoundstageError, ValueError):
@@ -88,6 +89,8 @@ class Manifest:
     format, pattern : str
         Output format (``"wav"``, ``"flac"``, ``"aiff"``) and naming pattern.
     bit_depth : int or None
+    gain : None, "auto" or float
+        Output gain as ``soundstage render --gain`` (None: auto for integer formats, 0 dB for float).
     buffer_size : int
     """
 
@@ -100,6 +103,7 @@ class Manifest:
     format: str = "wav"
     pattern: str = DEFAULT_PATTERN
     bit_depth: int | None = None
+    gain: float | str | None = None
     buffer_size: int = 8192
 
 
@@ -155,6 +159,11 @@ def manifest_from_dict(data: Mapping, *, base_dir: str | os.PathLike = ".", sour
     bit_depth = output.get("bit_depth")
     if bit_depth is not None and bit_depth not in (16, 24, 32):
         raise error("output.bit_depth", f"expected 16, 24 or 32, got {bit_depth!r}")
+    gain = output.get("gain")
+    try:
+        gain = check_gain(gain)
+    except SoundstageError:
+        raise error("output.gain", f"expected \"auto\" or a number of dB, got {gain!r}") from None
     pattern = output.get("pattern", DEFAULT_PATTERN)
     _check_pattern(pattern, error)
     directory = output.get("directory")
@@ -163,7 +172,7 @@ def manifest_from_dict(data: Mapping, *, base_dir: str | os.PathLike = ".", sour
     return Manifest(
         source=source, inputs=inputs, presets=presets, parameter_sets=_parameter_sets(data.get("params"), error),
         monitor=monitor, output_dir=None if directory is None else base / directory, format=fmt, pattern=pattern,
-        bit_depth=bit_depth, buffer_size=buffer_size,
+        bit_depth=bit_depth, gain=gain, buffer_size=buffer_size,
     )
 
 

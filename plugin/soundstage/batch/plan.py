@@ -96,7 +96,7 @@ def plan_jobs(manifest: Manifest, output_dir: str | Path, *, monitor: str | None
                     raise ManifestError(f"{manifest.source}: output.pattern: {relative!r} leaves the output directory")
                 job = Job(index=len(jobs), input=str(item.path), preset=reference, parameter_set=name,
                           parameters=dict(parameters), output=str(output), monitor=monitor, format=manifest.format,
-                          bit_depth=bit_depth, buffer_size=manifest.buffer_size,
+                          bit_depth=bit_depth, gain=manifest.gain, buffer_size=manifest.buffer_size,
                           input_sha256=input_hash.get(item.path, ""), preset_sha256=preset_hash.get(reference, ""))
                 if output in input_hash or output in input_error:
                     raise ManifestError(f"{manifest.source}: output.pattern: job '{job.label}' would overwrite its "

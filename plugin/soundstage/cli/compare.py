@@ -58,8 +58,12 @@ def add_compare_parser(subparsers) -> argparse.ArgumentParser:
                         help="which presets' enclosures also play the plain mix (default: the first)")
     parser.add_argument("--blind", action="store_true", help="hide preset names (A, B, C ...) and add an ABX test")
     parser.add_argument("--seed", type=int, default=None, help="seed of the blind order (default random)")
-    parser.add_argument("--max-seconds", type=float, default=30.0,
-                        help="length of the audio embedded in the page (s, default 30; 0 = all)")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="length of the excerpt embedded in the page (s; 0 = the whole input). Default: the "
+                             "whole input up to 30 s, else 20-30 s (about 150 s over all players) taken from the "
+                             "most active part of the input (loudness and side level)")
+    parser.add_argument("--excerpt-start", type=float, default=None, metavar="SECONDS",
+                        help="start of the embedded excerpt (s); default the most active window")
     parser.add_argument("--audio-format", choices=["wav", "flac"], default="flac",
                         help="embedded audio: 16-bit FLAC (lossless, about a third of WAV's size) or 16-bit WAV")
     parser.add_argument("--ceiling-dbfs", type=float, default=-1.0, help="sample-peak ceiling of the matching")
@@ -80,31 +84,35 @@ def run_compare(args: argparse.Namespace) -> int:
     from .._errors import ParameterError, SoundstageError
 
     try:
-        from ..compare import compare
-        from ..compare.render import read_audio_file
-
         output = Path(args.output)
         if output.suffix:
             output = checked_output_file(output, args.overwrite, suffixes=(".html", ".htm"))
         else:
             output = checked_output_directory(output, args.overwrite)
-        audio, sample_rate = read_audio_file(args.input)
+        from ..compare import compare_file
+
         parameters: dict = {}
         for preset, name, value in args.param:
             if preset not in args.presets:
                 raise ParameterError(f"--param {preset}:{name}: {preset!r} is not one of the presets {args.presets}")
             parameters.setdefault(preset, {})[name] = value
         reference = None if str(args.reference).lower() == "none" else args.reference
-        result = compare(audio, sample_rate, args.presets, reference=reference, room=args.room, head=args.head,
-                         parameters=parameters, input_name=Path(args.input).name, progress=not args.quiet,
-                         unprocessed=args.unprocessed, ceiling_dbfs=args.ceiling_dbfs,
-                         analyzer=None if args.no_spatial else "default")
-        options = {"blind": args.blind, "seed": args.seed, "audio_format": args.audio_format,
-                   "max_seconds": args.max_seconds if args.max_seconds and args.max_seconds > 0 else None}
-        if output.suffix:
-            result.to_html(output, **options)
-        else:
-            result.to_dir(output, **options)
+        max_seconds = "auto" if args.max_seconds is None else (args.max_seconds if args.max_seconds > 0 else None)
+        if args.max_seconds is not None and args.max_seconds < 0:
+            raise ParameterError(f"--max-seconds must be >= 0 (0 = the whole input), got {args.max_seconds:g}")
+        # the renders stream into temporary files (memory does not grow with the input); they are
+        # removed when the report is written, also on an error or a signal
+        with compare_file(args.input, args.presets, reference=reference, room=args.room, head=args.head,
+                          parameters=parameters, progress=not args.quiet, unprocessed=args.unprocessed,
+                          ceiling_dbfs=args.ceiling_dbfs, analyzer=None if args.no_spatial else "default",
+                          keep_driver_feeds=not output.suffix) as result:
+            options = {"blind": args.blind, "seed": args.seed, "audio_format": args.audio_format,
+                       "max_seconds": max_seconds, "excerpt_start_s": args.excerpt_start}
+            if output.suffix:
+                result.to_html(output, **options)
+            else:
+                result.to_dir(output, **options)
+            excerpt = result.excerpt(max_seconds, args.excerpt_start)
     except SoundstageError as exc:
         print(f"soundstage compare: {exc}", file=sys.stderr)
         return 1
@@ -112,6 +120,10 @@ def run_compare(args: argparse.Namespace) -> int:
     guard = (f"; peak guard lowered all by {-match.guard_db:.2f} dB" if match.guard_engaged else "")
     print(f"wrote {output}: {len(result.renders)} versions matched to {match.matched_lufs:.1f} LUFS "
           f"(spread {match.spread_lu:.3f} LU{guard})", file=sys.stderr)
+    rate = result.sample_rate
+    if excerpt.frames < result.frames:
+        print(f"excerpt: {excerpt.start / rate:.1f}-{excerpt.stop / rate:.1f} s of {result.frames / rate:.1f} s "
+              f"({excerpt.how})", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0

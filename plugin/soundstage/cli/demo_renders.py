@@ -24,7 +24,7 @@ from .._atomic import publish, temporary_beside, write_text_atomic
 from ..monitor import BinauralProcessor, StereoReference, unprocessed
 from ..processor import SpatialProcessor
 from ..testing.mix import test_mix
-from .render_loudness import loudness_match_gain_db
+from ..batch.loudness_match import loudness_match_gain_db
 
 __all__ = ["run_demo", "write_wav_atomic"]
 

@@ -70,57 +70,23 @@ def _gain(text: str):
 
 def run_render(args: argparse.Namespace) -> int:
     """Run ``soundstage render`` with parsed ``args``; returns the exit code. Ends with one line
-    on stderr: each output channel's peak (dBFS) and the gain applied."""
+    on stderr: each output channel's peak (dBFS) and the gain applied. The render itself is
+    :func:`soundstage.batch.render_file`, the code path of every batch job."""
     from pathlib import Path
 
-    import numpy as np
-
     from .._errors import ParameterError
-    from ..board import stream_file
-    from ..monitor import BinauralProcessor
-    from ..processor import SpatialProcessor
-    from .render_levels import PeakMeter, auto_gain_db, file_true_peak_dbtp, is_integer_output, peak_line
+    from ..batch.levels import peak_line
+    from ..batch.render import render_file
 
     if not Path(args.input).is_file():
         raise ParameterError(f"input file {args.input} does not exist or is not a file")
     checked_output_file(args.output, args.overwrite)
-    out_path = Path(args.output)
-    suffix = out_path.suffix.lower()
-    if args.bit_depth == 32 and suffix == ".flac":
+    if args.bit_depth == 32 and Path(args.output).suffix.lower() == ".flac":
         raise ParameterError(f"--bit-depth 32 (float) is not available for FLAC ({args.output}); use 16 or 24")
-    integer = is_integer_output(suffix, args.bit_depth)
-    spatial = processor = SpatialProcessor(args.preset, **dict(args.param))
-    if args.track is not None:
-        from ..processor import ListenerTrack
-
-        spatial.track = ListenerTrack.from_csv(args.track)
-    names = processor.driver_names
-    if args.monitor == "headphones":
-        processor = BinauralProcessor(processor)
-        names = ("left_ear", "right_ear")
-        if args.gain is None or args.gain == "auto":
-            from .render_loudness import render_loudness_matched
-
-            gain_db, peaks = render_loudness_matched(processor, args, integer)
-            print(f"wrote {args.output}: 2 channels ({', '.join(names)})", file=sys.stderr)
-            print(peak_line(names, peaks, gain_db, "matched to the input's loudness"), file=sys.stderr)
-            return 0
-    if args.gain == "auto" or (args.gain is None and integer):
-        how = "auto: true peak <= -1 dBTP"
-        from pedalboard.io import AudioFile
-
-        if not Path(args.input).is_file():
-            raise ParameterError(f"input {args.input!r} does not exist or is not a file")
-        with AudioFile(str(args.input)) as reader:
-            sample_rate = reader.samplerate
-        designs = spatial.design_track(sample_rate) or [spatial.design(sample_rate)]
-        headroom = np.max([filters.headroom_db for filters in designs], axis=0)  # the worst along the track
-        gain_db = auto_gain_db(headroom, file_true_peak_dbtp(args.input))
-    else:
-        gain_db, how = (0.0 if args.gain is None else float(args.gain)), "fixed"
-    meter = PeakMeter(processor, gain_db, integer_output=integer, output=str(args.output))
-    stream_file(meter, args.input, args.output, buffer_size=args.buffer_size, overwrite=args.overwrite,
-                progress=not args.quiet, bit_depth=args.bit_depth)
+    result = render_file(args.input, args.output, args.preset, dict(args.param), monitor=args.monitor,
+                         gain=args.gain, bit_depth=args.bit_depth, buffer_size=args.buffer_size,
+                         overwrite=args.overwrite, progress=not args.quiet, track=args.track)
+    names = result.channel_names
     print(f"wrote {args.output}: {len(names)} channels ({', '.join(names)})", file=sys.stderr)
-    print(peak_line(names, meter.peaks_dbfs(), gain_db, how), file=sys.stderr)
+    print(peak_line(names, result.peaks_dbfs, result.gain_db, result.gain_rule), file=sys.stderr)
     return 0

@@ -126,13 +126,13 @@ def _provenance_html(provenance: dict, blind: bool) -> str:
     return "<table class='prov'>" + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in items) + "</table>"
 
 
-def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_seconds: float | None = 30.0,
-               audio_format: str = "flac") -> str:
-    """The report page of ``comparison`` as a string (see :meth:`Comparison.to_html`)."""
+def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_seconds="auto",
+               excerpt_start_s: float | None = None, audio_format: str = "flac") -> str:
+    """The report page of ``comparison`` as a string (see :meth:`Comparison.to_html`); the players
+    hold :meth:`Comparison.excerpt` ``(max_seconds, excerpt_start_s)``."""
     if audio_format not in AUDIO_FORMATS:
         raise ParameterError(f"audio_format must be one of {sorted(AUDIO_FORMATS)}, got {audio_format!r}")
-    if max_seconds is not None and not max_seconds > 0:
-        raise ParameterError(f"max_seconds must be > 0 s or None, got {max_seconds!r}")
+    excerpt = comparison.excerpt(max_seconds, excerpt_start_s)
     rate = comparison.sample_rate
     renders = list(comparison.renders)
     labels = None
@@ -157,14 +157,15 @@ def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_
         key_payload = base64.b64encode(json.dumps(key, default=str).encode("utf-8")).decode("ascii")
         abx_pair = [renders.index(by_key[order[0]]), renders.index(by_key[order[1]])]
     shown = {r.key: (labels[r.key] if labels else r.label) for r in renders}
-    n = renders[0].ears.shape[1]
-    limit = n if max_seconds is None else min(n, int(round(max_seconds * rate)))
+    n = comparison.frames
+    limit = excerpt.frames
     players = []
     for r in renders:
         gain = comparison.match.gain(r.key)
         players.append({"label": shown[r.key], "kind": r.kind, "rawGain": 1.0 / gain,
-                        "src": _data_uri(comparison.matched(r.key)[:, :limit], rate, audio_format)})
-    data = {"sampleRate": rate, "excerptS": limit / rate, "players": players, "abxPair": abx_pair, "blind": blind}
+                        "src": _data_uri(comparison.matched(r.key, excerpt.start, excerpt.stop), rate, audio_format)})
+    data = {"sampleRate": rate, "excerptS": limit / rate, "excerptStartS": excerpt.start / rate, "players": players,
+            "abxPair": abx_pair, "blind": blind}
 
     rows = comparison.rows()
     ordered = sorted(rows, key=lambda r: renders.index(comparison.render(r["key"])))
@@ -187,9 +188,11 @@ def build_html(comparison, *, blind: bool = False, seed: int | None = None, max_
     if blind:
         buttons += "<button data-index='-1' data-x='1' title='the unknown of the ABX trial'><span class='k'>x</span> X</button>"
     match = comparison.match
-    excerpt = (f"The players hold the first {limit / rate:.1f} s of {n / rate:.1f} s"
-               + (" (the whole input)" if limit == n else f" (max_seconds={max_seconds:g})")
-               + f"; {audio_format.upper()} 16-bit, {rate:g} Hz. Metrics are over the whole input.")
+    span = ("the whole input" if limit == n else
+            f"{excerpt.start / rate:.1f}–{excerpt.stop / rate:.1f} s ({limit / rate:.1f} s; {excerpt.how}) of the "
+            f"input's {n / rate:.1f} s")
+    excerpt_note = (f"The players hold {span}, from 0:00 on the timeline; {audio_format.upper()} 16-bit, "
+                    f"{rate:g} Hz. Metrics are over the whole input.")
     notes = "".join(f"<div class='note'>{_e(note)}</div>" for note in comparison.notes)
     abx_html = key_html = ""
     if blind:
@@ -236,7 +239,7 @@ from <input id="loop-start" type="number" min="0" step="0.1" value="0" style="wi
 to <input id="loop-end" type="number" min="0" step="0.1" value="{limit / rate:.2f}" style="width:6em"> s
 <button id="loop-set-end">end = now</button> <span id="status" class="muted">decoding…</span></div>
 <div class="players">{buttons}</div>
-<p class="muted">{_e(excerpt)}</p>
+<p class="muted" id="excerpt">{_e(excerpt_note)}</p>
 {abx_html}
 <h2>Measurements</h2>{table}
 <p class="muted">Loudness, range and peaks of the headphone renders; loudness range per EBU Tech 3342; true peak

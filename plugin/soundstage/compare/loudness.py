@@ -37,6 +37,7 @@ __all__ = [
     "true_peak_dbtp",
     "measure_loudness",
     "match_loudness",
+    "match_gains",
 ]
 
 #: BS.1770's gating block (s): shorter signals have no integrated loudness.
@@ -288,18 +289,47 @@ def match_loudness(
     """
     if not versions:
         raise ParameterError("versions: expected at least one signal to match, got none")
-    if reference is not None and reference not in versions:
-        raise ParameterError(f"reference: {reference!r} is not one of the versions {sorted(versions)}")
+
+    def loudness_at(key: str, gain_db: float) -> float:
+        scale = 10.0 ** (gain_db / 20.0)
+        return integrated_loudness_lufs(np.asarray(versions[key], dtype=np.float64) * scale, sample_rate, name=key)
+
+    loudness = dict(measured_lufs or {})
+    for key in versions:
+        if key not in loudness:
+            loudness[key] = loudness_at(key, 0.0)
+    peaks = {key: _db(float(np.max(np.abs(versions[key])))) for key in versions}
+    return match_gains(loudness, peaks, loudness_at, target_lufs=target_lufs, reference=reference,
+                       ceiling_dbfs=ceiling_dbfs, tolerance_lu=tolerance_lu, max_iterations=max_iterations)
+
+
+def match_gains(
+    loudness_lufs: Mapping[str, float],
+    sample_peaks_dbfs: Mapping[str, float],
+    loudness_at,
+    *,
+    target_lufs: float | None = None,
+    reference: str | None = None,
+    ceiling_dbfs: float = PEAK_CEILING_DBFS,
+    tolerance_lu: float = MATCH_TOLERANCE_LU,
+    max_iterations: int = 6,
+) -> LoudnessMatch:
+    """The matching of :func:`match_loudness` from measurements: each version's loudness and sample
+    peak, and ``loudness_at(key, gain_db)`` that measures a version with a gain applied (from the
+    signal, or exactly from its stored gating-block energies,
+    :meth:`~soundstage.compare.meter.MeasuredLoudness.integrated_lufs_at`)."""
+    if not loudness_lufs:
+        raise ParameterError("versions: expected at least one signal to match, got none")
+    if reference is not None and reference not in loudness_lufs:
+        raise ParameterError(f"reference: {reference!r} is not one of the versions {sorted(loudness_lufs)}")
     if not ceiling_dbfs <= 0.0:
         raise ParameterError(f"ceiling_dbfs must be <= 0 dBFS, got {ceiling_dbfs!r}")
     if not tolerance_lu > 0.0:
         raise ParameterError(f"tolerance_lu must be > 0 LU, got {tolerance_lu!r}")
-    loudness = dict(measured_lufs or {})
-    for key, audio in versions.items():
-        if key not in loudness:
-            loudness[key] = integrated_loudness_lufs(audio, sample_rate, name=key)
-        if not np.isfinite(loudness[key]):
-            raise ParameterError(f"version {key!r} is silent (integrated loudness {loudness[key]} LUFS); "
+    loudness = dict(loudness_lufs)
+    for key, value in loudness.items():
+        if not np.isfinite(value):
+            raise ParameterError(f"version {key!r} is silent (integrated loudness {value} LUFS); "
                                  "there is no level to match")
     if target_lufs is None:
         target_lufs = loudness[reference] if reference is not None else min(loudness.values())
@@ -308,23 +338,21 @@ def match_loudness(
     # non-linearity, so this converges in one or two passes).
     after: dict[str, float] = {}
     iterations = 0
-    pending = list(versions)
+    pending = list(loudness)
     while True:
         iterations += 1
         for key in pending:
-            scale = 10.0 ** (gains[key] / 20.0)
-            after[key] = integrated_loudness_lufs(np.asarray(versions[key], dtype=np.float64) * scale, sample_rate,
-                                                  name=key)
+            after[key] = loudness_at(key, gains[key])
         pending = [key for key in pending if abs(after[key] - target_lufs) > _AIM_LU]
         if not pending or iterations >= max_iterations:
             break
         for key in pending:
             gains[key] += target_lufs - after[key]
-    worst = max(versions, key=lambda k: abs(after[k] - target_lufs))
+    worst = max(loudness, key=lambda k: abs(after[k] - target_lufs))
     if abs(after[worst] - target_lufs) > tolerance_lu:
         raise ParameterError(f"loudness of version {worst!r} did not converge to {target_lufs:.2f} LUFS within "
                              f"{tolerance_lu} LU after {iterations} passes (last {after[worst]:.3f} LUFS)")
-    peaks = {key: _db(float(np.max(np.abs(versions[key])))) + gains[key] for key in versions}
+    peaks = {key: float(sample_peaks_dbfs[key]) + gains[key] for key in loudness}
     excess = max(peaks.values()) - ceiling_dbfs
     # float32 rounding of the scaled samples can add ~1e-7 relative: keep a 0.001 dB margin.
     guard_db = -(excess + 1e-3) if excess > -1e-3 else 0.0
@@ -332,8 +360,8 @@ def match_loudness(
     return LoudnessMatch(
         target_lufs=float(target_lufs),
         gains_db=gains,
-        loudness_after_lufs={key: after[key] + guard_db for key in versions},
-        peak_after_dbfs={key: peaks[key] + guard_db for key in versions},
+        loudness_after_lufs={key: after[key] + guard_db for key in loudness},
+        peak_after_dbfs={key: peaks[key] + guard_db for key in loudness},
         guard_db=float(guard_db),
         ceiling_dbfs=float(ceiling_dbfs),
         iterations=iterations,

@@ -13,12 +13,12 @@ that match them to within ±0.1 LU under a −1 dBFS sample-peak ceiling
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
-import datetime
-import hashlib
 import json
 import re
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,25 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import ParameterError, PresetError
-from .loudness import (
-    MATCH_TOLERANCE_LU,
-    MIN_DURATION_S,
-    PEAK_CEILING_DBFS,
-    LoudnessMatch,
-    LoudnessStats,
-    match_loudness,
-    measure_loudness,
-)
+from .loudness import MIN_DURATION_S, PEAK_CEILING_DBFS, LoudnessMatch, LoudnessStats, match_gains
+from .render import Render, Renderer, coerce_stereo
+from .stream import InputSource, render_version
 from .table import TABLE_COLUMNS
-from .render import ProcessorRenderer, Render, Renderer, RenderRequest, coerce_stereo
+from .versions import provenance, version_requests
 from .spatial import Analyzer, analysis_figures, default_analyzer, spatial_curves, spatial_values
 
-__all__ = ["compare", "Comparison", "TABLE_COLUMNS", "DEFAULT_MAX_SECONDS"]
+__all__ = ["compare", "compare_file", "Comparison", "TABLE_COLUMNS", "DEFAULT_MAX_SECONDS"]
 
-#: Default length of the excerpt embedded in an HTML report (s): ≈ 7.7 MB per version as 16-bit WAV.
-DEFAULT_MAX_SECONDS = 30.0
-
-
+#: Length of the excerpt embedded in an HTML report: chosen from the input (see
+#: :mod:`soundstage.compare.excerpt`); a number of seconds overrides it, None embeds everything.
+DEFAULT_MAX_SECONDS = "auto"
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "version"
@@ -75,6 +68,11 @@ class Comparison:
         soundstage version, presets with content hashes and parameters, input, room, head, date.
     notes : list of str
         Things the report should say (the peak guard engaging, analyses that failed).
+    measured : dict of str to MeasuredLoudness
+        The streaming meter's measurements per render key (gating-block and 100 ms hop energies).
+    workdir : Path or None
+        Directory of the renders' temporary files; removed by :meth:`close`, on leaving a
+        ``with`` block, or when the comparison is garbage-collected.
     """
 
     sample_rate: float
@@ -86,6 +84,23 @@ class Comparison:
     provenance: dict
     notes: list = field(default_factory=list)
     curves: dict = field(default_factory=dict)
+    measured: dict = field(default_factory=dict)
+    workdir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._cleanup = (weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
+                         if self.workdir is not None else None)
+
+    def close(self) -> None:
+        """Delete the renders' temporary files (the comparison's audio is gone afterwards)."""
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def __enter__(self) -> "Comparison":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def render(self, key: str) -> Render:
         """The render with key ``key`` (``"input"``, ``"reference"``, ``"preset:<name>"`` ...)."""
@@ -94,9 +109,33 @@ class Comparison:
                 return render
         raise ParameterError(f"no version {key!r}; versions: {[r.key for r in self.renders]}")
 
-    def matched(self, key: str) -> np.ndarray:
-        """Headphone render of ``key`` with its matching gain applied, ``(2, n)`` float32."""
-        return (self.render(key).ears * np.float32(self.match.gain(key))).astype(np.float32)
+    def matched(self, key: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Headphone render of ``key`` (samples ``[start, stop)``) with its matching gain applied,
+        ``(2, n)`` float32."""
+        output = self.render(key).output
+        ears = output.read_ears(start, stop) if hasattr(output, "read_ears") else output.ears[:, start:stop]
+        return (ears * np.float32(self.match.gain(key))).astype(np.float32)
+
+    @property
+    def frames(self) -> int:
+        """Length of the input and of every render (samples)."""
+        output = self.renders[0].output
+        return int(getattr(output, "frames", None) or output.ears.shape[1])
+
+    def excerpt(self, max_seconds: float | str | None = DEFAULT_MAX_SECONDS, start_s: float | None = None):
+        """The span the report's players hold (:func:`~soundstage.compare.excerpt.choose_excerpt`):
+        ``max_seconds="auto"`` chooses the length and the most active window of the input; a number
+        sets the length; None is the whole input; ``start_s`` fixes the start."""
+        from .excerpt import choose_excerpt
+
+        if isinstance(max_seconds, str):
+            if max_seconds != "auto":
+                raise ParameterError(f"max_seconds must be 'auto', a number of seconds > 0 or None, got {max_seconds!r}")
+            max_seconds = None
+        elif max_seconds is None:
+            max_seconds = self.frames / self.sample_rate
+        return choose_excerpt(self.frames, self.sample_rate, self.measured.get("input"), versions=len(self.renders),
+                              max_seconds=max_seconds, start_s=start_s)
 
     def rows(self) -> list[dict]:
         """The metrics table: one dict per version, the reference first.
@@ -123,7 +162,8 @@ class Comparison:
         return rows
 
     def to_html(self, path, *, blind: bool = False, seed: int | None = None,
-                max_seconds: float | None = DEFAULT_MAX_SECONDS, audio_format: str = "flac") -> Path:
+                max_seconds: float | str | None = DEFAULT_MAX_SECONDS, audio_format: str = "flac",
+                excerpt_start_s: float | None = None) -> Path:
         """Write the self-contained HTML report.
 
         Parameters
@@ -135,10 +175,15 @@ class Comparison:
             test; the key is stored in the page, unshown until revealed.
         seed : int, optional
             Seed of the blind order (recorded in the key); default a random one.
-        max_seconds : float or None
-            Length of the embedded excerpt (s), from the start; None embeds everything.
+        max_seconds : "auto", float or None
+            Length of the embedded excerpt (s). ``"auto"``: the whole input up to 30 s, else 20–30 s
+            (all players together hold about 150 s) from the most active part of the input (loudness
+            and side level, :mod:`soundstage.compare.excerpt`); a number sets the length (the start is
+            still the most active window unless ``excerpt_start_s``); None embeds everything.
         audio_format : {"flac", "wav"}
             16-bit FLAC (lossless, about a third of WAV's size; the default) or 16-bit WAV.
+        excerpt_start_s : float, optional
+            Start of the excerpt (s); default the most active window.
 
         Returns
         -------
@@ -147,7 +192,8 @@ class Comparison:
         from .html import build_html
 
         path = Path(path)
-        page = build_html(self, blind=blind, seed=seed, max_seconds=max_seconds, audio_format=audio_format)
+        page = build_html(self, blind=blind, seed=seed, max_seconds=max_seconds, excerpt_start_s=excerpt_start_s,
+                          audio_format=audio_format)
         path.write_text(page, encoding="utf-8")
         return path
 
@@ -158,16 +204,13 @@ class Comparison:
         ``renders/<key>.ears.wav`` and ``renders/<key>.drivers.wav``; the gains are in
         ``metrics.json``. ``html_options`` go to :meth:`to_html`.
         """
-        import soundfile
-
         path = Path(path)
         (path / "renders").mkdir(parents=True, exist_ok=True)
-        rate = int(round(self.sample_rate))
         for render in self.renders:
             stem = path / "renders" / _slug(render.key.replace(":", "."))
-            soundfile.write(f"{stem}.ears.wav", render.ears.T, rate, subtype="FLOAT")
-            if render.output.driver_feeds is not None:
-                soundfile.write(f"{stem}.drivers.wav", render.output.driver_feeds.T, rate, subtype="FLOAT")
+            shutil.copyfile(render.output.ears_path, f"{stem}.ears.wav")
+            if render.output.feeds_path is not None:
+                shutil.copyfile(render.output.feeds_path, f"{stem}.drivers.wav")
         rows = self.rows()
         with open(path / "metrics.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -178,80 +221,6 @@ class Comparison:
         (path / "metrics.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         self.to_html(path / "report.html", **html_options)
         return path
-
-
-def _load_preset(reference, what: str):
-    from .. import presets
-
-    if isinstance(reference, presets.Preset):
-        return reference
-    if not isinstance(reference, (str, Path)):
-        raise ParameterError(f"{what}: expected a preset name, path or Preset, got {type(reference).__name__}")
-    return presets.load(reference)
-
-
-def _requests(presets, reference, parameters, room, head, unprocessed) -> list[tuple[str, str, RenderRequest]]:
-    loaded = [_load_preset(p, "presets") for p in presets]
-    names = [p.name for p in loaded]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ParameterError(f"presets: each preset may appear once, got {duplicates} more than once")
-    parameters = dict(parameters or {})
-    unknown = sorted(set(parameters) - {str(p) for p in presets} - set(names))
-    if unknown:
-        raise ParameterError(f"parameters: keys {unknown} name no preset of this comparison; presets: {names}")
-    count = len(loaded) + (reference is not None)
-    if count < 2:
-        raise ParameterError(f"a comparison needs at least two versions (presets plus the reference), got {count}: "
-                             f"presets={names}, reference={reference!r}")
-    if unprocessed not in ("first", "all", "none"):
-        raise ParameterError(f"unprocessed must be 'first', 'all' or 'none', got {unprocessed!r}")
-    out = [("input", "input", RenderRequest("input", room=room, head=head))]
-    if reference is not None:
-        ref = _load_preset(reference, "reference")
-        out.append(("reference", f"reference ({ref.name})", RenderRequest("reference", ref, {}, room, head)))
-    for given, preset in zip(presets, loaded):
-        params = dict(parameters.get(preset.name, parameters.get(str(given), {})))
-        out.append((f"preset:{preset.name}", preset.name, RenderRequest("preset", preset, params, room, head)))
-    for preset in {"first": loaded[:1], "all": loaded, "none": []}[unprocessed]:
-        out.append((f"unprocessed:{preset.name}", f"unprocessed ({preset.name})",
-                    RenderRequest("unprocessed", preset, {}, room, head)))
-    return out
-
-
-def _provenance(requests, audio: np.ndarray, sample_rate: float, input_name, room, head, match) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from .. import __version__
-
-    try:
-        loudnorm_version = version("pyloudnorm")
-    except PackageNotFoundError:  # pragma: no cover
-        loudnorm_version = "unknown"
-    versions = []
-    for key, label, request in requests:
-        if request.preset is None:
-            continue
-        versions.append({"key": key, "label": label, "kind": request.kind, "preset": request.preset.name,
-                         "content_hash": request.preset.content_hash, "source": request.preset.source,
-                         "parameters": {k: sorted(v) if isinstance(v, (set, frozenset)) else v
-                                        for k, v in request.parameters.items()}})
-    return {
-        "soundstage_version": __version__,
-        "pyloudnorm_version": loudnorm_version,
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "input": input_name or "<array>",
-        "input_sha256": hashlib.sha256(np.ascontiguousarray(audio).tobytes()).hexdigest(),
-        "sample_rate": sample_rate,
-        "duration_s": audio.shape[1] / sample_rate,
-        "room": getattr(room, "name", room) or "anechoic",
-        "head": str(head) if head is not None else "default",
-        "versions": versions,
-        "loudness": {"standard": "ITU-R BS.1770-4 (pyloudnorm)", "loudness_range": "EBU Tech 3342 (pyloudnorm)",
-                     "true_peak": "4x oversampled sample peak (scipy.signal.resample_poly)",
-                     "matched_lufs": match.matched_lufs, "tolerance_lu": MATCH_TOLERANCE_LU,
-                     "ceiling_dbfs": match.ceiling_dbfs, "guard_db": match.guard_db},
-    }
 
 
 def compare(
@@ -270,6 +239,8 @@ def compare(
     target_lufs: float | None = None,
     renderer: Renderer | None = None,
     analyzer: Analyzer | None | str = "default",
+    keep_driver_feeds: bool = True,
+    workdir=None,
 ) -> Comparison:
     """Render ``audio`` through ``presets`` and match the headphone renders' loudness.
 
@@ -307,6 +278,19 @@ def compare(
         ``analyzer(request, sample_rate) -> result or None`` for the spatial columns (see
         :mod:`soundstage.compare.spatial`); ``"default"`` uses :func:`soundstage.monitor.analyze`
         when available; None leaves them empty.
+    keep_driver_feeds : bool, keyword-only
+        Store every version's driver feeds too (for :meth:`Comparison.to_dir`); an HTML-only
+        report does not need them.
+    workdir : str or os.PathLike, optional, keyword-only
+        Where the renders' temporary files go (default the system's temporary directory); they
+        are removed by :meth:`Comparison.close` or when the comparison is garbage-collected.
+
+    Notes
+    -----
+    Memory stays bounded whatever the input's length: every version streams block by block into
+    float32 WAV files under ``workdir`` and is measured as it streams
+    (:mod:`soundstage.compare.stream`, :mod:`soundstage.compare.meter`); use
+    :func:`compare_file` to stream the input from its file too.
 
     Returns
     -------
@@ -333,42 +317,68 @@ def compare(
     audio = coerce_stereo(audio, name="audio")
     if not (np.isfinite(sample_rate) and sample_rate > 0):
         raise ParameterError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
-    if audio.shape[1] < MIN_DURATION_S * sample_rate:
-        raise ParameterError(f"audio is {audio.shape[1] / sample_rate:.3f} s long; loudness matching needs at least "
+    return _compare(InputSource.from_array(audio, float(sample_rate)), presets, reference, room, head, parameters,
+                    input_name, progress, unprocessed=unprocessed, ceiling_dbfs=ceiling_dbfs, target_lufs=target_lufs,
+                    renderer=renderer, analyzer=analyzer, keep_driver_feeds=keep_driver_feeds, workdir=workdir)
+
+
+def compare_file(path, presets: Sequence, reference: str | None = "stereo-pair", room=None, head=None,
+                 parameters: Mapping[str, Mapping] | None = None, progress: bool = False, **options) -> Comparison:
+    """:func:`compare` of an audio file, streamed from the file: memory does not grow with its length.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file ``pedalboard.io.AudioFile`` reads (mono or stereo).
+    presets, reference, room, head, parameters, progress, **options
+        As :func:`compare` (``input_name`` is the file's name).
+
+    Raises
+    ------
+    AudioFormatError
+        A missing, unreadable or empty file, or more than two channels.
+    """
+    source = InputSource.from_file(path)
+    return _compare(source, presets, reference, room, head, parameters, Path(path).name, progress, **options)
+
+
+def _stats(measured) -> LoudnessStats:
+    return LoudnessStats(measured.integrated_lufs, measured.loudness_range_lu, measured.sample_peak_dbfs,
+                         measured.true_peak_dbtp, measured.crest_factor_db)
+
+
+def _compare(source: InputSource, presets, reference, room, head, parameters, input_name, progress, *,
+             unprocessed: str = "first", ceiling_dbfs: float = PEAK_CEILING_DBFS, target_lufs: float | None = None,
+             renderer: Renderer | None = None, analyzer: Analyzer | None | str = "default",
+             keep_driver_feeds: bool = True, workdir=None) -> Comparison:
+    rate = source.sample_rate
+    if source.frames < MIN_DURATION_S * rate:
+        raise ParameterError(f"audio is {source.frames / rate:.3f} s long; loudness matching needs at least "
                              f"{MIN_DURATION_S} s (one ITU-R BS.1770 gating block)")
     if isinstance(presets, (str, Path)):
         raise ParameterError("presets must be a sequence of preset names, not a single name; use [name]")
-    requests = _requests(list(presets), reference, parameters, room, head, unprocessed)
-    renderer = renderer or ProcessorRenderer()
+    requests = version_requests(list(presets), reference, parameters, room, head, unprocessed)
     analyzer = default_analyzer() if analyzer == "default" else analyzer
     from tqdm import tqdm
 
-    steps = tqdm(total=3 * len(requests) + 1, desc="compare", unit="step", disable=not progress, leave=False)
+    directory = Path(tempfile.mkdtemp(prefix="soundstage-compare-", dir=workdir))
+    steps = tqdm(total=2 * len(requests) + 1, desc="compare", unit="step", disable=not progress, leave=False)
     renders: list[Render] = []
-    loudness: dict[str, LoudnessStats] = {}
-    # Each render is measured on a worker thread while the next one renders (the convolution
-    # kernels and most of pyloudnorm's filtering run without the GIL).
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-loudness")
+    measured, loudness = {}, {}
     try:
-        pending = {}
         for key, label, request in requests:
             steps.set_description(f"render {label}")
-            output = renderer(request, audio, sample_rate)
-            ears = np.asarray(output.ears)
-            if ears.shape != audio.shape:
-                raise ParameterError(f"renderer returned ears of shape {ears.shape} for {label!r}; expected {audio.shape}")
-            renders.append(Render(key, label, request, output))
-            pending[key] = pool.submit(measure_loudness, ears, sample_rate, name=label)
-            steps.update()
-        for key, future in pending.items():
-            steps.set_description("measure loudness")
-            loudness[key] = future.result()
+            stored, measured[key] = render_version(request, source, directory, _slug(key.replace(":", ".")),
+                                                   keep_feeds=keep_driver_feeds, renderer=renderer)
+            renders.append(Render(key, label, request, stored))
+            loudness[key] = _stats(measured[key])
             steps.update()
         steps.set_description("match loudness")
-        ref_key = "reference" if reference is not None else None
-        match = match_loudness({r.key: r.ears for r in renders}, sample_rate, reference=ref_key,
-                               target_lufs=target_lufs, ceiling_dbfs=ceiling_dbfs,
-                               measured_lufs={k: s.integrated_lufs for k, s in loudness.items()})
+        match = match_gains({k: m.integrated_lufs for k, m in measured.items()},
+                            {k: m.sample_peak_dbfs for k, m in measured.items()},
+                            lambda k, gain_db: measured[k].integrated_lufs_at(gain_db),
+                            reference="reference" if reference is not None else None, target_lufs=target_lufs,
+                            ceiling_dbfs=ceiling_dbfs)
         steps.update()
         spatial, figures, curves, notes = {}, {}, {}, []
         if match.guard_engaged:
@@ -381,7 +391,7 @@ def compare(
             result = None
             if analyzer is not None:
                 try:
-                    result = analyzer(request, sample_rate)
+                    result = analyzer(request, rate)
                 except (PresetError, ParameterError):
                     raise
                 except Exception as exc:  # a failing analysis must not lose the listening report
@@ -391,9 +401,12 @@ def compare(
             if spatial_curves(result) is not None:
                 curves[key] = spatial_curves(result)
             steps.update()
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     finally:
-        pool.shutdown(cancel_futures=True)
         steps.close()
-    provenance = _provenance(requests, audio, sample_rate, input_name, room, head, match)
-    return Comparison(sample_rate=float(sample_rate), renders=renders, loudness=loudness, match=match,
-                      spatial=spatial, figures=figures, provenance=provenance, notes=notes, curves=curves)
+    record = provenance(requests, source.sha256(), source.frames, rate, input_name, room, head, match)
+    return Comparison(sample_rate=rate, renders=renders, loudness=loudness, match=match, spatial=spatial,
+                      figures=figures, provenance=record, notes=notes, curves=curves, measured=measured,
+                      workdir=directory)

@@ -41,7 +41,7 @@ __all__ = [
     "kuhn_low_frequency_itd_s",
 ]
 
-#: Names ``make_head`` understands (besides a SOFA path or a HeadModel instance).
+#: Names ``make_head`` understands (besides a SOFA path, and a head model object from Python).
 HEAD_NAMES = ("sphere", "brown-duda", "free-field", "kemar")
 #: The built-in measured head's file (package data).
 KEMAR_FILE = "MIT_KEMAR_normal_pinna.sofa"
@@ -96,10 +96,17 @@ def make_head(spec=None, *, radius_m: float = HEAD_RADIUS_M,
             # Interpolated, not nearest: a compact enclosure's drivers are a few degrees apart,
             # finer than a measured grid, and the plant needs their small time differences.
             return SofaHead(path, interpolation="linear", speed_of_sound_m_s=speed_of_sound_m_s)
-    raise ParameterError(
-        f"head must be one of {', '.join(repr(n) for n in HEAD_NAMES)}, None, a path to an existing "
-        f".sofa file or a HeadModel instance; got {spec!r}"
-    )
+    raise ParameterError(_head_spec_message(spec))
+
+
+def _head_spec_message(spec) -> str:
+    """What a head can be, in the words of a preset file or a ``--head`` flag (a built-in name or
+    a SOFA file), and what was wrong with ``spec``."""
+    allowed = (f"head must be one of {', '.join(repr(n) for n in HEAD_NAMES)} or the path of a "
+               "measured head's .sofa file (an HRIR set)")
+    if isinstance(spec, (str, Path)) and Path(spec).suffix.lower() == ".sofa":
+        return f"{allowed}; the file {str(spec)!r} does not exist"
+    return f"{allowed}; got {spec!r}"
 
 
 _KEMAR_CACHE: dict[float, SofaHead] = {}

@@ -1,9 +1,10 @@
-"""Levels of ``soundstage render``: a gain decided before streaming, peaks metered while streaming.
+"""Output levels of a render (``soundstage render`` and every batch job): a gain decided before
+streaming, peaks metered while streaming.
 
 Integer outputs (FLAC, 16/24-bit WAV/AIFF) cannot hold a sample above full scale, and crosstalk
 cancellation needs gain. ``--gain auto`` picks, before anything is processed, the largest gain
 that keeps every driver's peak at or below :data:`TARGET_PEAK_DBTP`: the input's true peak (a
-cheap read-only pre-pass, BS.1770-4 4× oversampling, :func:`soundstage.compare.loudness.true_peak_dbtp`)
+cheap read-only pre-pass, BS.1770-4 Annex 2: 4× oversampling with ``scipy.signal.resample_poly``)
 plus the processor's worst-case driver gain over every input combination (``headroom_db``) must
 not exceed it. The render is metered while it streams; an integer output whose samples would
 still pass full scale is refused (nothing is written) rather than clipped. Headphone renders are
@@ -16,7 +17,7 @@ import numpy as np
 
 from .._errors import SoundstageError
 
-__all__ = ["TARGET_PEAK_DBTP", "ClippingError", "PeakMeter", "file_true_peak_dbtp", "auto_gain_db",
+__all__ = ["TARGET_PEAK_DBTP", "ClippingError", "PeakMeter", "true_peak_dbtp", "file_true_peak_dbtp", "auto_gain_db",
            "is_integer_output", "peak_line"]
 
 #: Ceiling of ``--gain auto`` (dBTP), as streaming services ask of masters.
@@ -37,25 +38,33 @@ def is_integer_output(suffix: str, bit_depth: int | None) -> bool:
     return True
 
 
+def true_peak_dbtp(audio: np.ndarray, oversampling: int = 4) -> float:
+    """Approximate true peak (dBTP) of ``(channels, n)`` audio: the larger of the sample peak and
+    the peak after ``oversampling``× ``scipy.signal.resample_poly`` (BS.1770-4 Annex 2)."""
+    import scipy.signal
+
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    upsampled = scipy.signal.resample_poly(audio, oversampling, 1, axis=-1)
+    peak = max(float(np.max(np.abs(upsampled))), float(np.max(np.abs(audio))))
+    return float(20.0 * np.log10(max(peak, 1e-12)))
+
+
 def file_true_peak_dbtp(path, block_frames: int = 1 << 16) -> float:
     """True peak (dBTP) of an audio file over all channels, read block by block (the blocks
     overlap by 64 frames so the interpolator sees every inter-sample peak)."""
     from pedalboard.io import AudioFile
 
-    from ..compare.loudness import true_peak_dbtp
-
     peak = -np.inf
     overlap = 64
     with AudioFile(str(path)) as reader:
         tail = np.zeros((reader.num_channels, 0), np.float32)
-        sample_rate = reader.samplerate
         while reader.tell() < reader.frames:
             block = reader.read(block_frames)
             if block.shape[1] == 0:
                 break
             joined = np.concatenate([tail, block], axis=1)
             if joined.shape[1] >= 8 and np.any(joined):
-                peak = max(peak, true_peak_dbtp(joined, sample_rate))
+                peak = max(peak, true_peak_dbtp(joined))
             tail = joined[:, -overlap:]
     return float(peak)
 

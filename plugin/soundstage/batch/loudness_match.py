@@ -1,0 +1,84 @@
+"""Headphone renders matched to the input's loudness (ITU-R BS.1770 via pyloudnorm).
+
+The listening simulation's level depends on the enclosure, the room and the filters' gain (a
+laptop came out 12.7 LU louder than its input, peaking at +9.6 dBFS), so a headphone render is
+streamed to a float file beside the output, measured, scaled to the input's integrated loudness
+and written in the requested format. A true-peak guard lowers the gain where the matched render
+would pass :data:`~soundstage.batch.levels.TARGET_PEAK_DBTP`, so no sample exceeds full scale.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from .._atomic import publish, temporary_beside
+from .levels import TARGET_PEAK_DBTP, PeakMeter, true_peak_dbtp
+
+__all__ = ["integrated_loudness_lufs", "loudness_match_gain_db", "render_loudness_matched"]
+
+
+def integrated_loudness_lufs(audio: np.ndarray, sample_rate: float) -> float:
+    """Integrated loudness (LUFS, BS.1770-4 via pyloudnorm) of ``(channels, n)`` audio; ``-inf``
+    for silence or audio shorter than one 400 ms gating block."""
+    import pyloudnorm
+
+    if audio.shape[1] < 0.4 * sample_rate:
+        return float("-inf")
+    with np.errstate(divide="ignore"):
+        return float(pyloudnorm.Meter(sample_rate).integrated_loudness(np.ascontiguousarray(audio.T, np.float64)))
+
+
+def loudness_match_gain_db(rendered: np.ndarray, reference: np.ndarray, sample_rate: float) -> float:
+    """Gain (dB) bringing ``rendered`` (channels, n) to ``reference``'s integrated loudness, lowered
+    if needed so that the result's true peak stays at or below the ceiling."""
+    target = integrated_loudness_lufs(reference, sample_rate)
+    level = integrated_loudness_lufs(rendered, sample_rate)
+    gain = 0.0 if not (np.isfinite(target) and np.isfinite(level)) else target - level
+    peak = true_peak_dbtp(rendered) if rendered.shape[1] else -np.inf
+    if np.isfinite(peak):
+        gain = min(gain, TARGET_PEAK_DBTP - peak)
+    return float(gain)
+
+
+def render_loudness_matched(processor, in_path, out_path, *, bit_depth: int | None, buffer_size: int = 8192,
+                            progress: bool = False):
+    """Stream ``in_path`` through ``processor`` into ``out_path`` at the input's loudness.
+
+    Returns
+    -------
+    gain_db : float
+        The gain applied (dB).
+    peaks_dbfs : np.ndarray
+        Each channel's sample peak after the gain (dBFS).
+    stats : FileStreamStats
+        The stream's statistics.
+    """
+    from pedalboard.io import AudioFile
+
+    from ..board import stream_file
+
+    out_path = Path(out_path)
+    handle, raw = temporary_beside(out_path, suffix=".wav")
+    os.close(handle)
+    handle, final = temporary_beside(out_path, suffix=out_path.suffix)
+    os.close(handle)
+    try:
+        stats = stream_file(PeakMeter(processor), in_path, raw, buffer_size=buffer_size, overwrite=True,
+                            progress=progress, bit_depth=32)
+        rendered, sample_rate = soundfile.read(raw, dtype="float32", always_2d=True)
+        source, _ = soundfile.read(in_path, dtype="float32", always_2d=True)
+        gain_db = loudness_match_gain_db(rendered.T, source.T, sample_rate)
+        out = rendered * np.float32(10 ** (gain_db / 20))
+        depth = bit_depth if bit_depth is not None else (24 if out_path.suffix.lower() == ".flac" else 32)
+        with AudioFile(final, "w", sample_rate, out.shape[1], bit_depth=depth) as writer:
+            writer.write(np.ascontiguousarray(out.T))
+        publish(final, out_path)
+    finally:
+        for name in (raw, final):
+            Path(name).unlink(missing_ok=True)
+    peaks = 20 * np.log10(np.maximum(np.max(np.abs(out), axis=0, initial=0.0), 1e-12))
+    return gain_db, peaks, stats
