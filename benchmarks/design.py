@@ -109,13 +109,13 @@ def _held_out_row(preset, head: str) -> dict:
 
 
 def _from_scratch_ms(preset, repeats: int = 3) -> float:
-    """Median time (ms) of the preset's full design at 48 kHz with the design and plant caches empty."""
-    from soundstage.design import plant_cache
+    """Median time (ms) of the preset's full design at 48 kHz with the design and stage caches empty."""
+    from soundstage.design import stage_cache
 
     times = []
     for _ in range(repeats):
         _design_cached.cache_clear()
-        plant_cache.clear()
+        stage_cache.clear()
         start = time.perf_counter()
         design_filterset(preset.enclosure, preset.listener, preset.parameters, 48000.0)
         times.append(time.perf_counter() - start)
