@@ -21,7 +21,6 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from .jobs import Job, failed_result, run_job
 

@@ -66,8 +66,6 @@ def run_analyze(args: argparse.Namespace) -> int:
     :mod:`soundstage.monitor.figures` into ``args.output``. Soundstage errors and file-system
     errors are reported as one line on stderr (exit code 1).
     """
-    from pathlib import Path
-
     from .._errors import SoundstageError
 
     try:

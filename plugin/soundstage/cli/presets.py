@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def run_presets(args: argparse.Namespace) -> int:
 
 def _export(preset, args: argparse.Namespace) -> int:
     """Write the resolved preset (with any ``--param``) as one self-contained TOML file."""
-    from .._atomic import publish, temporary_beside
+    from .._atomic import write_text_atomic
     from ..processor import SpatialProcessor
 
     if args.param:
@@ -77,13 +76,6 @@ def _export(preset, args: argparse.Namespace) -> int:
     if path.exists() and not args.overwrite:
         print(f"soundstage presets export: {path} exists; add -y/--overwrite to replace it", file=sys.stderr)
         return 1
-    descriptor, temporary = temporary_beside(path)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        publish(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
     print(f"wrote {path}")
     return 0

@@ -77,10 +77,6 @@ class SplitConvolver:
             return [array]
         return [array[:, : self._split], array[:, self._split :]]
 
-    @property
-    def num_groups(self) -> int:
-        return len(self._groups)
-
     def group_slices(self) -> list[slice]:
         """Output rows of each group."""
         if self._split == 0:

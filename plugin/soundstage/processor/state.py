@@ -54,10 +54,6 @@ class ProcessorState:
         return _make_preset(enclosure.name, enclosure.description, enclosure, listener, design.head_model,
                             design, "<Enclosure>")
 
-    def current_preset(self):
-        """Same as :attr:`preset`."""
-        return self.preset
-
     def get_state(self) -> dict:
         """The processor's state as plain data (what a host saves with a session).
 

@@ -202,10 +202,6 @@ class ListenerTracker:
         target, exact = self._target, self._exact
         return target is None or (exact is not None and exact[0] == target[0] and exact[1] == target[1:])
 
-    def wait_idle(self, timeout_s: float | None = None) -> bool:
-        """Block until the background has nothing left to design (neighbours included)."""
-        return self._queue.wait(timeout_s)
-
     def discard(self) -> None:
         """Stop serving: forget the target (designs already made stay in the grid); the
         background stops after the design in hand."""
