@@ -217,3 +217,28 @@ def test_copies_and_pickles_keep_the_track(short_track):
     for clone in (copy.copy(proc), copy.deepcopy(proc), pickle.loads(pickle.dumps(proc))):
         assert clone.track == short_track
         assert np.array_equal(clone(x, SR), expected)
+
+
+def test_a_superseded_grid_design_is_not_taken_for_an_impossible_one():
+    # A design abandoned because a newer listener position arrived is a cancellation, not a
+    # failure: it must reach the design queue (which drops it) and leave the grid point
+    # designable, unlike a position the geometry cannot place.
+    from soundstage.design.stage_cache import DesignAbandoned
+    from soundstage.processor.tracking import ListenerTracker
+
+    proc = SpatialProcessor("studio-speaker")
+    superseded = [True]
+
+    def design(listener, parameters, sample_rate):
+        if superseded[0]:
+            superseded[0] = False
+            raise DesignAbandoned("the design was superseded")
+        return design_filterset(proc.enclosure, listener, parameters, sample_rate)
+
+    tracker = ListenerTracker(design, proc.listener, reach=0)
+    tracker._target = (proc.listener, proc.design_parameters, 48000.0)
+    with pytest.raises(DesignAbandoned):
+        tracker._fill()
+    assert not tracker._failed
+    tracker._fill()  # designed on the next request
+    assert tracker.grid.get(tracker.grid.index_of((0.0, 0.0, 0.0)), (proc.design_parameters, 48000.0)) is not None

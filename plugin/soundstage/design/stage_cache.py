@@ -59,8 +59,12 @@ computations: Counter = Counter()
 _thread = threading.local()
 
 
-class DesignAbandoned(Exception):
-    """Raised by :func:`checkpoint` in a design whose abandon check has become true."""
+class DesignAbandoned(BaseException):
+    """Raised by :func:`checkpoint` in a design whose abandon check has become true.
+
+    A cancellation, not an error (like :class:`asyncio.CancelledError`): it derives from
+    BaseException so that code which handles a design's errors (``except Exception``) lets it
+    through to whoever started the design."""
 
 
 @contextmanager

@@ -35,7 +35,6 @@ from typing import Callable
 import numpy as np
 
 from ..acoustics.geometry import Listener
-from ..design.stage_cache import DesignAbandoned
 from .redesign import DesignQueue
 
 __all__ = ["GridSteps", "ListenerGrid", "ListenerTracker", "TRACKED_REGION", "DEFAULT_MEMORY_BUDGET_BYTES"]
@@ -260,8 +259,6 @@ class ListenerTracker:
             if index is None:
                 try:
                     made = self._make(*target)
-                except DesignAbandoned:  # superseded by a newer request: that job takes over
-                    raise
                 except Exception:  # e.g. a head the model cannot place: the grid keeps serving
                     made = None
                 with self._landed:
@@ -270,8 +267,6 @@ class ListenerTracker:
             else:
                 try:
                     self.grid.put(index, key, self._make(self.grid.listener_at(index), *key))
-                except DesignAbandoned:
-                    raise
                 except Exception:  # a grid point beyond what the geometry allows
                     self._failed.add((index, key))
 
