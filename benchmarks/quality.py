@@ -19,7 +19,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from soundstage import presets
 from soundstage.design import design_filterset

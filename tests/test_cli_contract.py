@@ -5,12 +5,10 @@ and help with defaults."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,11 +120,9 @@ def test_demo_and_compare_refuse_existing_outputs(tmp_path, stereo_wav):
 
 
 def test_compare_refuses_a_file_name_that_is_not_html_before_rendering(tmp_path, stereo_wav):
-    start = time.perf_counter()
     one_line_error(run("compare", stereo_wav, "-p", "soundbar", "-o", tmp_path / "c_x.txt", "--quiet"), ".html")
     assert list(tmp_path.iterdir()) == []
     one_line_error(run("compare", stereo_wav, "-p", "soundbar", "-o", tmp_path / "nodir" / "x.html"), "does not exist")
-    del start
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])

@@ -101,8 +101,12 @@ def test_exported_toml_loads_back_to_bit_identical_audio(tmp_path, noise, name):
 @pytest.mark.parametrize("name", presets.list())
 def test_every_preset_parameter_can_be_set_back_through_its_property(name):
     proc = SpatialProcessor(name)
+    before = proc.preset.content_hash
     for parameter in proc._PARAMETERS:
-        setattr(proc, parameter, getattr(proc, parameter))  # no value of a preset is out of range
+        value = getattr(proc, parameter)
+        setattr(proc, parameter, value)  # no value of a preset is out of range
+        assert getattr(proc, parameter) == value, parameter
+    assert proc.preset.content_hash == before  # setting every value back changes nothing
 
 
 def test_one_range_table_for_presets_and_properties():
