@@ -17,7 +17,7 @@ import soundfile
 
 from soundstage.compare.excerpt import choose_excerpt
 from soundstage.compare.loudness import true_peak_dbtp
-from soundstage.compare.meter import StreamingLoudnessMeter
+from soundstage.monitor.loudness_meter import StreamingLoudnessMeter
 
 
 def _measure(x: np.ndarray, rate: float, block: int):

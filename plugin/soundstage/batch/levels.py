@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import SoundstageError
+from ..monitor.loudness_meter import true_peak_dbtp
 
-__all__ = ["TARGET_PEAK_DBTP", "ClippingError", "PeakMeter", "true_peak_dbtp", "file_true_peak_dbtp", "auto_gain_db",
+__all__ = ["TARGET_PEAK_DBTP", "ClippingError", "PeakMeter", "file_true_peak_dbtp", "auto_gain_db",
            "is_integer_output", "peak_line"]
 
 #: Ceiling of ``--gain auto`` (dBTP), as streaming services ask of masters.
@@ -36,17 +37,6 @@ def is_integer_output(suffix: str, bit_depth: int | None) -> bool:
     if suffix in (".wav", ".aif", ".aiff"):
         return bit_depth is not None and bit_depth != 32
     return True
-
-
-def true_peak_dbtp(audio: np.ndarray, oversampling: int = 4) -> float:
-    """Approximate true peak (dBTP) of ``(channels, n)`` audio: the larger of the sample peak and
-    the peak after ``oversampling``× ``scipy.signal.resample_poly`` (BS.1770-4 Annex 2)."""
-    import scipy.signal
-
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    upsampled = scipy.signal.resample_poly(audio, oversampling, 1, axis=-1)
-    peak = max(float(np.max(np.abs(upsampled))), float(np.max(np.abs(audio))))
-    return float(20.0 * np.log10(max(peak, 1e-12)))
 
 
 def file_true_peak_dbtp(path, block_frames: int = 1 << 16) -> float:

@@ -1,4 +1,4 @@
-"""Headphone renders matched to the input's loudness (ITU-R BS.1770 via pyloudnorm).
+"""Headphone renders matched to the input's loudness (ITU-R BS.1770, :mod:`soundstage.monitor.loudness_meter`).
 
 The listening simulation's level depends on the enclosure, the room and the filters' gain (a
 laptop came out 12.7 LU louder than its input, peaking at +9.6 dBFS), so a headphone render is
@@ -16,27 +16,24 @@ import numpy as np
 import soundfile
 
 from .._atomic import publish, temporary_beside
-from .levels import TARGET_PEAK_DBTP, PeakMeter, true_peak_dbtp
+from ..monitor.loudness_meter import MIN_DURATION_S, integrated_loudness_lufs, true_peak_dbtp
+from .levels import TARGET_PEAK_DBTP, PeakMeter
 
-__all__ = ["integrated_loudness_lufs", "loudness_match_gain_db", "render_loudness_matched"]
+__all__ = ["loudness_match_gain_db", "render_loudness_matched"]
 
 
-def integrated_loudness_lufs(audio: np.ndarray, sample_rate: float) -> float:
-    """Integrated loudness (LUFS, BS.1770-4 via pyloudnorm) of ``(channels, n)`` audio; ``-inf``
-    for silence or audio shorter than one 400 ms gating block."""
-    import pyloudnorm
-
-    if audio.shape[1] < 0.4 * sample_rate:
+def _loudness(audio: np.ndarray, sample_rate: float) -> float:
+    """Integrated loudness (LUFS); ``-inf`` for silence or audio shorter than one gating block."""
+    if audio.shape[1] < MIN_DURATION_S * sample_rate:
         return float("-inf")
     with np.errstate(divide="ignore"):
-        return float(pyloudnorm.Meter(sample_rate).integrated_loudness(np.ascontiguousarray(audio.T, np.float64)))
+        return integrated_loudness_lufs(audio, sample_rate)
 
 
 def loudness_match_gain_db(rendered: np.ndarray, reference: np.ndarray, sample_rate: float) -> float:
     """Gain (dB) bringing ``rendered`` (channels, n) to ``reference``'s integrated loudness, lowered
     if needed so that the result's true peak stays at or below the ceiling."""
-    target = integrated_loudness_lufs(reference, sample_rate)
-    level = integrated_loudness_lufs(rendered, sample_rate)
+    target, level = _loudness(reference, sample_rate), _loudness(rendered, sample_rate)
     gain = 0.0 if not (np.isfinite(target) and np.isfinite(level)) else target - level
     peak = true_peak_dbtp(rendered) if rendered.shape[1] else -np.inf
     if np.isfinite(peak):

@@ -4,7 +4,7 @@ The page embeds every version, so the audio it holds is bounded: the excerpt is 
 up to :data:`MAX_EXCERPT_S`; beyond that its length is chosen so that all versions together hold
 about :data:`EMBEDDED_BUDGET_S` seconds of audio, within [:data:`MIN_EXCERPT_S`,
 :data:`MAX_EXCERPT_S`]. Its start is the most *active* window of the input, judged on the input's
-100 ms hop energies (:class:`~soundstage.compare.meter.StreamingLoudnessMeter`): the window whose
+100 ms hop energies (:class:`~soundstage.monitor.loudness_meter.StreamingLoudnessMeter`): the window whose
 K-weighted loudness plus side-signal level (L − R)/2 is highest — loud and wide passages, where
 the presets differ most, rather than a quiet intro or a mono break. A start or length the user
 gives overrides the choice.

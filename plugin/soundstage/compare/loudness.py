@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyloudnorm
-import scipy.signal
 
 from .._errors import ParameterError
+from ..monitor.loudness_meter import (MIN_DURATION_S, TRUE_PEAK_OVERSAMPLING, _db, _frames,
+                                      integrated_loudness_lufs, true_peak_dbtp)
 
 __all__ = [
     "MIN_DURATION_S",
@@ -40,84 +41,14 @@ __all__ = [
     "match_gains",
 ]
 
-#: BS.1770's gating block (s): shorter signals have no integrated loudness.
-MIN_DURATION_S = 0.4
 #: Largest allowed difference between a matched version's loudness and the target (LU).
 MATCH_TOLERANCE_LU = 0.1
 #: Highest sample peak (dBFS) a matched version may reach before the peak guard lowers all.
 PEAK_CEILING_DBFS = -1.0
 #: Short-term window of the loudness range (s, EBU Tech 3342); shorter signals (< 1.5 s) have none.
 LRA_WINDOW_S = 3.0
-#: Oversampling factor of the true-peak approximation (BS.1770-4 Annex 2 uses 4× at 48 kHz).
-TRUE_PEAK_OVERSAMPLING = 4
 # Residual (LU) the iteration aims for, well inside the tolerance.
 _AIM_LU = 0.005
-# Floor for logarithms of peaks and levels.
-_TINY = 1e-12
-
-
-def _db(value: float) -> float:
-    return float(20.0 * np.log10(max(value, _TINY)))
-
-
-def _frames(audio: np.ndarray, sample_rate: float, name: str) -> np.ndarray:
-    """``(channels, n)`` → pyloudnorm's ``(n, channels)`` float64, with the length checked."""
-    audio = np.asarray(audio)
-    if audio.ndim != 2 or audio.shape[0] < 1:
-        raise ParameterError(f"{name}: expected audio of shape (channels, samples), got {audio.shape}")
-    if audio.shape[1] < MIN_DURATION_S * sample_rate:
-        raise ParameterError(
-            f"{name}: {audio.shape[1]} samples ({audio.shape[1] / sample_rate:.3f} s) is shorter than "
-            f"BS.1770's {MIN_DURATION_S} s gating block; integrated loudness needs at least "
-            f"{int(np.ceil(MIN_DURATION_S * sample_rate))} samples at {sample_rate:g} Hz"
-        )
-    return np.ascontiguousarray(audio.T, dtype=np.float64)
-
-
-def integrated_loudness_lufs(audio, sample_rate: float, *, name: str = "audio") -> float:
-    """Integrated loudness per ITU-R BS.1770-4 (pyloudnorm), LUFS.
-
-    Parameters
-    ----------
-    audio : np.ndarray [shape=(channels, n)]
-        One to five channels (BS.1770 order L, R, C, Ls, Rs); ``n >= 0.4 * sample_rate``.
-    sample_rate : float
-        Sample rate in Hz.
-    name : str
-        Name used in error messages.
-
-    Returns
-    -------
-    float
-        Loudness in LUFS; ``-inf`` for silence.
-    """
-    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(_frames(audio, sample_rate, name)))
-
-
-def true_peak_dbtp(audio, sample_rate: float | None = None, *, oversampling: int = TRUE_PEAK_OVERSAMPLING) -> float:
-    """Approximate true peak (dBTP): the sample peak after ``oversampling``× resampling.
-
-    Parameters
-    ----------
-    audio : np.ndarray [shape=(channels, n)]
-    sample_rate : float, optional
-        Unused by the computation (kept for a uniform signature), Hz.
-    oversampling : int
-        Upsampling factor (BS.1770-4 Annex 2: 4 at 48 kHz).
-
-    Returns
-    -------
-    float
-        ``20·log10(max |resample_poly(x, oversampling, 1)|)``; at least the sample peak.
-
-    References
-    ----------
-    ITU-R BS.1770-4 (2015), Annex 2: Guidelines for accurate measurement of "true-peak" level.
-    """
-    # float32 is ample for a peak (≈ 1e-6 dB) and makes the polyphase filter ~3× faster
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    upsampled = scipy.signal.resample_poly(audio, oversampling, 1, axis=-1)
-    return _db(max(float(np.max(np.abs(upsampled))), float(np.max(np.abs(audio)))))
 
 
 @dataclass(frozen=True)
@@ -317,7 +248,7 @@ def match_gains(
     """The matching of :func:`match_loudness` from measurements: each version's loudness and sample
     peak, and ``loudness_at(key, gain_db)`` that measures a version with a gain applied (from the
     signal, or exactly from its stored gating-block energies,
-    :meth:`~soundstage.compare.meter.MeasuredLoudness.integrated_lufs_at`)."""
+    :meth:`~soundstage.monitor.loudness_meter.MeasuredLoudness.integrated_lufs_at`)."""
     if not loudness_lufs:
         raise ParameterError("versions: expected at least one signal to match, got none")
     if reference is not None and reference not in loudness_lufs:

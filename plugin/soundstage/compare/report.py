@@ -289,7 +289,7 @@ def compare(
     -----
     Memory stays bounded whatever the input's length: every version streams block by block into
     float32 WAV files under ``workdir`` and is measured as it streams
-    (:mod:`soundstage.compare.stream`, :mod:`soundstage.compare.meter`); use
+    (:mod:`soundstage.compare.stream`, :mod:`soundstage.monitor.loudness_meter`); use
     :func:`compare_file` to stream the input from its file too.
 
     Returns

@@ -5,7 +5,7 @@ three presets is gigabytes of float32). :func:`render_version` reads the input i
 (:class:`InputSource`: an array or a file), runs the version's processors as streams
 (``process(..., reset=False)`` then ``flush()``, which equals their one-shot output), writes the
 driver feeds and the ear signals to float32 WAV files in a working directory and feeds the ears
-to a :class:`~soundstage.compare.meter.StreamingLoudnessMeter`. What stays in memory is one block
+to a :class:`~soundstage.monitor.loudness_meter.StreamingLoudnessMeter`. What stays in memory is one block
 per stage and the meter's block energies. :class:`StoredOutput` reads a render (or a slice of it)
 back only when asked.
 
@@ -24,7 +24,7 @@ import numpy as np
 import soundfile
 
 from .._errors import AudioFormatError, ParameterError
-from .meter import MeasuredLoudness, StreamingLoudnessMeter
+from ..monitor.loudness_meter import MeasuredLoudness, StreamingLoudnessMeter
 
 __all__ = ["BLOCK_FRAMES", "InputSource", "StoredOutput", "render_version"]
 

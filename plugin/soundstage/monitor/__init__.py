@@ -7,7 +7,9 @@
   :func:`unprocessed` — the enclosure with every stage bypassed;
 * :func:`analyze` → :class:`Analysis` — cancellation, image azimuth, listening zone, centre beam,
   depth, colouration and driver effort of a preset, with JSON, Markdown and figures;
-* the metrics themselves live in :mod:`soundstage.monitor.metrics`.
+* the metrics themselves live in :mod:`soundstage.monitor.metrics`; loudness and true peak
+  (BS.1770, in memory or streaming) in :mod:`soundstage.monitor.loudness_meter`, which the
+  compare report and the batch renders share.
 
 May import: the root helpers and every layer up to ``board`` (it wraps and analyses processors);
 not the tools (``compare``, ``testing``, ``cli``).

@@ -1,5 +1,7 @@
-"""Loudness of a signal that arrives block by block, in bounded memory (ITU-R BS.1770-4, EBU Tech 3342).
+"""Loudness and true peak (ITU-R BS.1770-4, EBU Tech 3342): of a whole signal, and of a signal that
+arrives block by block, in bounded memory.
 
+:func:`integrated_loudness_lufs` (pyloudnorm) and :func:`true_peak_dbtp` measure audio in memory.
 :class:`StreamingLoudnessMeter` K-weights each block with the two biquads pyloudnorm uses
 (``pyloudnorm.Meter``'s own coefficients, run by ``scipy.signal.sosfilt`` with its ``zi`` state
 carried from block to block) and keeps, per channel, only the energy of the filtered signal between
@@ -12,7 +14,7 @@ kept, the loudness after any gain is recomputed exactly — gates included — w
 audio again (:meth:`MeasuredLoudness.integrated_lufs_at`).
 
 The meter also keeps the sample peak, the 4× oversampled true peak (overlapping blocks, as
-:func:`~soundstage.compare.loudness.true_peak_dbtp`), the mean square for the crest factor and,
+:func:`true_peak_dbtp`), the mean square for the crest factor and,
 for stereo, the energy of the side signal (L − R)/2 per 100 ms hop, which
 :mod:`soundstage.compare.excerpt` uses to find the most active part of a long input.
 
@@ -30,7 +32,17 @@ import numpy as np
 import pyloudnorm
 import scipy.signal
 
-__all__ = ["StreamingLoudnessMeter", "MeasuredLoudness", "CHANNEL_WEIGHTS"]
+from .._errors import ParameterError
+
+__all__ = ["StreamingLoudnessMeter", "MeasuredLoudness", "CHANNEL_WEIGHTS", "integrated_loudness_lufs",
+           "true_peak_dbtp", "MIN_DURATION_S", "TRUE_PEAK_OVERSAMPLING"]
+
+#: BS.1770's gating block (s): shorter signals have no integrated loudness.
+MIN_DURATION_S = 0.4
+#: Oversampling factor of the true-peak approximation (BS.1770-4 Annex 2 uses 4× at 48 kHz).
+TRUE_PEAK_OVERSAMPLING = 4
+# Floor for logarithms of peaks and levels.
+_TINY = 1e-12
 
 #: BS.1770 channel weights G_i (L, R, C, Ls, Rs).
 CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
@@ -77,6 +89,70 @@ def _gated_loudness(z: np.ndarray, weights: np.ndarray) -> float:
         return float("-inf")
     with np.errstate(divide="ignore"):
         return float(-0.691 + 10.0 * np.log10(weights @ z[:, gated].mean(axis=1)))
+
+
+def _db(value: float) -> float:
+    return float(20.0 * np.log10(max(value, _TINY)))
+
+
+def _frames(audio: np.ndarray, sample_rate: float, name: str) -> np.ndarray:
+    """``(channels, n)`` → pyloudnorm's ``(n, channels)`` float64, with the length checked."""
+    audio = np.asarray(audio)
+    if audio.ndim != 2 or audio.shape[0] < 1:
+        raise ParameterError(f"{name}: expected audio of shape (channels, samples), got {audio.shape}")
+    if audio.shape[1] < MIN_DURATION_S * sample_rate:
+        raise ParameterError(
+            f"{name}: {audio.shape[1]} samples ({audio.shape[1] / sample_rate:.3f} s) is shorter than "
+            f"BS.1770's {MIN_DURATION_S} s gating block; integrated loudness needs at least "
+            f"{int(np.ceil(MIN_DURATION_S * sample_rate))} samples at {sample_rate:g} Hz"
+        )
+    return np.ascontiguousarray(audio.T, dtype=np.float64)
+
+
+def integrated_loudness_lufs(audio, sample_rate: float, *, name: str = "audio") -> float:
+    """Integrated loudness per ITU-R BS.1770-4 (pyloudnorm), LUFS.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(channels, n)]
+        One to five channels (BS.1770 order L, R, C, Ls, Rs); ``n >= 0.4 * sample_rate``.
+    sample_rate : float
+        Sample rate in Hz.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    float
+        Loudness in LUFS; ``-inf`` for silence.
+    """
+    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(_frames(audio, sample_rate, name)))
+
+
+def true_peak_dbtp(audio, sample_rate: float | None = None, *, oversampling: int = TRUE_PEAK_OVERSAMPLING) -> float:
+    """Approximate true peak (dBTP): the sample peak after ``oversampling``× resampling.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(channels, n)]
+    sample_rate : float, optional
+        Unused by the computation (kept for a uniform signature), Hz.
+    oversampling : int
+        Upsampling factor (BS.1770-4 Annex 2: 4 at 48 kHz).
+
+    Returns
+    -------
+    float
+        ``20·log10(max |resample_poly(x, oversampling, 1)|)``; at least the sample peak.
+
+    References
+    ----------
+    ITU-R BS.1770-4 (2015), Annex 2: Guidelines for accurate measurement of "true-peak" level.
+    """
+    # float32 is ample for a peak (≈ 1e-6 dB) and makes the polyphase filter ~3× faster
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    upsampled = scipy.signal.resample_poly(audio, oversampling, 1, axis=-1)
+    return _db(max(float(np.max(np.abs(upsampled))), float(np.max(np.abs(audio)))))
 
 
 @dataclass(frozen=True)
