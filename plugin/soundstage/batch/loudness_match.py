@@ -2,8 +2,9 @@
 
 The listening simulation's level depends on the enclosure, the room and the filters' gain (a
 laptop came out 12.7 LU louder than its input, peaking at +9.6 dBFS), so a headphone render is
-streamed to a float file beside the output, measured, scaled to the input's integrated loudness
-and written in the requested format. A true-peak guard lowers the gain where the matched render
+streamed to a float file beside the output, measured as it is read back block by block (the input
+too), scaled to the input's integrated loudness and written in the requested format: memory does
+not grow with the file. A true-peak guard lowers the gain where the matched render
 would pass :data:`~soundstage.batch.levels.TARGET_PEAK_DBTP`, so no sample exceeds full scale.
 """
 
@@ -13,10 +14,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
 from .._atomic import publish, temporary_beside
-from ..monitor.loudness_meter import MIN_DURATION_S, integrated_loudness_lufs, true_peak_dbtp
+from ..monitor.loudness_meter import (MIN_DURATION_S, MeasuredLoudness, StreamingLoudnessMeter,
+                                      integrated_loudness_lufs, true_peak_dbtp)
 from .levels import TARGET_PEAK_DBTP, PeakMeter
 
 __all__ = ["loudness_match_gain_db", "render_loudness_matched"]
@@ -66,16 +67,39 @@ def render_loudness_matched(processor, in_path, out_path, *, bit_depth: int | No
     try:
         stats = stream_file(PeakMeter(processor), in_path, raw, buffer_size=buffer_size, overwrite=True,
                             progress=progress, bit_depth=32)
-        rendered, sample_rate = soundfile.read(raw, dtype="float32", always_2d=True)
-        source, _ = soundfile.read(in_path, dtype="float32", always_2d=True)
-        gain_db = loudness_match_gain_db(rendered.T, source.T, sample_rate)
-        out = rendered * np.float32(10 ** (gain_db / 20))
+        source, rendered = _measure_file(in_path), _measure_file(raw)
+        gain_db = 0.0
+        if np.isfinite(source.integrated_lufs) and np.isfinite(rendered.integrated_lufs):
+            gain_db = source.integrated_lufs - rendered.integrated_lufs
+        if np.isfinite(rendered.true_peak_dbtp) and rendered.frames:
+            gain_db = min(gain_db, TARGET_PEAK_DBTP - rendered.true_peak_dbtp)
+        scale = np.float32(10 ** (gain_db / 20))
         depth = bit_depth if bit_depth is not None else (24 if out_path.suffix.lower() == ".flac" else 32)
-        with AudioFile(final, "w", sample_rate, out.shape[1], bit_depth=depth) as writer:
-            writer.write(np.ascontiguousarray(out.T))
+        peaks = np.zeros(0)
+        with AudioFile(raw) as reader, AudioFile(final, "w", reader.samplerate, reader.num_channels,
+                                                  bit_depth=depth) as writer:
+            peaks = np.zeros(reader.num_channels, np.float32)
+            while reader.tell() < reader.frames:
+                block = reader.read(_BLOCK_FRAMES) * scale
+                np.maximum(peaks, np.max(np.abs(block), axis=1, initial=0.0), out=peaks)
+                writer.write(block)
         publish(final, out_path)
     finally:
         for name in (raw, final):
             Path(name).unlink(missing_ok=True)
-    peaks = 20 * np.log10(np.maximum(np.max(np.abs(out), axis=0, initial=0.0), 1e-12))
-    return gain_db, peaks, stats
+    return float(gain_db), 20 * np.log10(np.maximum(peaks, 1e-12)), stats
+
+
+#: Frames per block when a file is measured or rescaled (bounded memory).
+_BLOCK_FRAMES = 1 << 16
+
+
+def _measure_file(path) -> MeasuredLoudness:
+    """Loudness and true peak of an audio file, read block by block."""
+    from pedalboard.io import AudioFile
+
+    with AudioFile(str(path)) as reader:
+        meter = StreamingLoudnessMeter(reader.samplerate, reader.num_channels)
+        while reader.tell() < reader.frames:
+            meter.process(reader.read(_BLOCK_FRAMES))
+    return meter.result()
