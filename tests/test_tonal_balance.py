@@ -46,15 +46,20 @@ def test_plain_feed_is_flat_too(name):
     assert balance.left_rms_db <= 1.0 and balance.worst_db <= 2.0
 
 
-@pytest.mark.parametrize("name", ["studio-speaker", "soundbar", "compact-speaker"])
+@pytest.mark.parametrize("name", VOICED)
 def test_designed_on_the_sphere_holds_on_kemar(name):
-    """Designed on the rigid sphere, heard by the measured KEMAR: ≤ 1.5 dB rms."""
+    """Designed on the rigid sphere (and the parametric model heads), heard by the measured KEMAR
+    it never saw: hard-left and centred input ≤ 1.5 dB rms. The laptop's centre was 1.70 dB rms
+    (+4.7 dB at 8 kHz, −2.8 dB at 3.2 kHz): voiced on the sphere alone, its EQ inverted the
+    sphere's own comb of the two drivers at the ears, which KEMAR's ears put elsewhere."""
     from kemar_data import kemar_path
 
     preset, filters = _filters(name)
     assert preset.parameters.head_model == "sphere"
     balance = tonal_balance(filters, head=str(kemar_path()), band_hz=_band(preset))
-    assert balance.left_rms_db <= 1.5 and balance.centre_rms_db <= 1.5, (balance.left_rms_db, balance.centre_rms_db)
+    assert balance.left_rms_db <= 1.5 and balance.centre_rms_db <= 1.5, (
+        balance.left_rms_db, balance.centre_rms_db, balance.centres_hz, balance.centre_db)
+    assert "kemar" not in " ".join(preset.parameters.voicing_heads).lower()  # KEMAR stays held out
 
 
 def test_point_source_reference_is_the_head_alone():

@@ -43,7 +43,7 @@ from .ear_plant import design_plant as _plant
 from .filterset import FilterSet
 from .realise import GAIN_MARGIN_DB, realise_filters
 from .tonal_balance import point_source_reference
-from .voicing import voicing_gains
+from .voicing import voicing_ensemble, voicing_gains
 from .parameters import DesignParameters
 from .virtualizer import relative_hrtf
 
@@ -231,8 +231,18 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
 
         reference = stage_cache.cached("point_source", (enclosure, listener, head_key, grid_key),
                                        lambda: point_source_reference(enclosure, listener, f, head))
-        gains = voicing_gains(plant, reference, np.concatenate([side_weights, centre[:, None, :]], axis=1),
-                              f, parameters.passband_hz)
+        ensemble = None
+        if parameters.voicing_heads:  # robust voicing over model heads (:mod:`.voicing`)
+            ensemble = stage_cache.cached(
+                "voicing_ensemble", (enclosure, listener, parameters.voicing_heads, parameters.passband_hz, grid_key),
+                lambda: voicing_ensemble(_plant, point_source_reference, enclosure, listener, f,
+                                         parameters.passband_hz, parameters.voicing_heads))
+
+        def voice(w):
+            return voicing_gains(plant, reference, w, f, parameters.passband_hz,
+                                 smoothing_octaves=parameters.voicing_smoothing_octaves, ensemble=ensemble)
+
+        gains = voice(np.concatenate([side_weights, centre[:, None, :]], axis=1))
         side_weights = side_weights * gains[None, :2, :]
         centre = centre * gains[None, 2, :]
         sides = replace(sides, weights=side_weights)
@@ -248,8 +258,7 @@ def _design(enclosure: Enclosure, listener: Listener, parameters: DesignParamete
         max_gain_db=parameters.max_gain_db, output_gain_db=parameters.output_gain_db, upmix=upmix_on,
         sample_rate=sample_rate, num_taps=num_taps, delay_samples=delay, max_delay_samples=num_taps // 2,
         adapt_delay=parameters.adapt_modelling_delay, voicing=gains,
-        revoice=None if gains is None else (
-            lambda w: voicing_gains(plant, reference, w, f, parameters.passband_hz)))
+        revoice=None if gains is None else voice)
     if not np.all(np.isfinite(realised.weights)):
         raise DesignError(f"design for {enclosure.name!r} produced non-finite filters")
     fir, weights, rho = realised.fir, realised.weights, realised.rho

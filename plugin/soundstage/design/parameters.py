@@ -23,6 +23,7 @@ PARAMETER_RANGES = {
     "upmix_time_constant_ms": (1.0, 2000.0),
     "centre_extraction": (0.0, 1.0),
     "null_region_m": (0.0, 0.3),
+    "voicing_smoothing_octaves": (0.0, 2.0),
     "filter_length_ms": (6.0, 500.0),
     # the design listener (a preset's [listener] and the processor's properties alike)
     "listener_distance_m": (0.001, 100.0),
@@ -128,6 +129,14 @@ class DesignParameters:
         reported.
     voicing : bool
         Apply the voicing EQ (needs ``passband_hz``).
+    voicing_smoothing_octaves : float
+        Smoothing (octaves, 0–2) of the modelled ear response before the voicing EQ inverts it:
+        wider for an enclosure whose response at the ears is an interference pattern that moves
+        with the listener's head (see :mod:`.voicing`).
+    voicing_heads : tuple of str
+        Model heads whose mean response the voicing EQ flattens jointly with ``head_model``
+        (head specifications as in ``robust_heads``; ``"default"`` for the parametric ensemble;
+        empty: the design head alone).
     head_model : str
         Head model used by the design: ``"sphere"``, ``"brown-duda"`` or a path to a SOFA file.
     crossover_order : int
@@ -164,6 +173,8 @@ class DesignParameters:
     crossover_order: int = 4
     bypass: frozenset = frozenset()
     robust_heads: tuple = ()
+    voicing_smoothing_octaves: float = 1 / 6
+    voicing_heads: tuple = ()
 
     def __post_init__(self) -> None:
         def check(name, low=None, high=None):
@@ -182,6 +193,7 @@ class DesignParameters:
         check("upmix_time_constant_ms")
         check("centre_extraction")
         check("null_region_m")
+        check("voicing_smoothing_octaves")
         check("filter_length_ms")
         check("modelling_delay_ms", 0.5, self.filter_length_ms / 2)
         if self.target_cancellation_db is not None:
@@ -206,6 +218,10 @@ class DesignParameters:
         from .robust import check_robust_heads
 
         object.__setattr__(self, "robust_heads", check_robust_heads(self.robust_heads))
+        try:
+            object.__setattr__(self, "voicing_heads", check_robust_heads(self.voicing_heads))
+        except ParameterError as exc:
+            raise ParameterError(str(exc).replace("robust_heads entry", "voicing_heads entry")) from exc
         object.__setattr__(self, "upmix_bands", int(self.upmix_bands))
 
     @property

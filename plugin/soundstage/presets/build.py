@@ -172,6 +172,8 @@ def _build_parameters(des: dict, head: str, drivers: builtins.list[Driver], ctx:
         bypass=frozenset(des.get("bypass", ())), robust_heads=tuple(des.get("robust_heads", ())),
         passband_hz=tuple(des["passband_hz"]) if "passband_hz" in des else None,
         voicing=des.get("voicing", defaults.voicing),
+        voicing_smoothing_octaves=des.get("voicing_smoothing_octaves", defaults.voicing_smoothing_octaves),
+        voicing_heads=tuple(des.get("voicing_heads", ())),
     )
     if kwargs["beam"]:
         low, high = kwargs["beam_band_hz"]
@@ -214,6 +216,9 @@ def _preset_dict(name: str, description: str, enclosure: Enclosure, listener: Li
     if params.passband_hz is not None:
         design["passband_hz"] = [*params.passband_hz]
     design["voicing"] = params.voicing
+    design["voicing_smoothing_octaves"] = params.voicing_smoothing_octaves
+    if params.voicing_heads:
+        design["voicing_heads"] = [*params.voicing_heads]
     return {
         "schema_version": SCHEMA_VERSION, "name": name, "description": description, "kind": enclosure.kind,
         "enclosure": {"body": enclosure.body, "body_radius_m": enclosure.body_radius_m,

@@ -48,6 +48,10 @@ the enclosure centre, in the same axes). Schema version 1::
     robust_heads = ["default"]          # optional: design the cancellation over an ensemble of heads:
                                         # "default" (spheres 7.5-9.5 cm, Brown-Duda), "sphere:0.08",
                                         # "brown-duda:0.09", "kemar", .sofa paths (design/robust.py)
+    passband_hz = [100, 16000]          # optional: where the voicing EQ makes the response flat
+    voicing = true                      # the voicing EQ (needs passband_hz)
+    voicing_smoothing_octaves = 0.1667  # [0, 2] octaves of smoothing before the EQ inverts the model
+    voicing_heads = ["default"]         # optional: voice over model heads as well as the design head
     [design.target]                     # χ_t: rises from the lowest frequency to its peak
     frequencies_hz = [100, 300, 1000]   # strictly increasing, > 0
     cancellation_db = [0, 6, 18]        # >= 0 dB, same length
@@ -213,21 +217,22 @@ def _resolve(data: Any, ctx: Context, base_dir: Path, chain: builtins.list[Path]
 # building the objects
 # ---------------------------------------------------------------------------------------------
 
-def _resolve_robust_head(spec: str, index: int, base_dir: Path, ctx: Context) -> str:
-    """An entry of ``design.robust_heads``: a named or parametric head (``"sphere:0.08"``), or a SOFA path."""
+def _resolve_robust_head(spec: str, index: int, base_dir: Path, ctx: Context, key: str = "robust_heads") -> str:
+    """An entry of ``design.robust_heads`` (or ``design.voicing_heads``): a named or parametric head
+    (``"sphere:0.08"``), or a SOFA path."""
     from ..design.robust import parse_head_spec
 
     try:
         name = parse_head_spec(spec)[0]
     except ParameterError as exc:
-        raise ctx.error(f"design.robust_heads[{index}]", str(exc)) from exc
+        raise ctx.error(f"design.{key}[{index}]", str(exc).replace("robust_heads entry", f"{key} entry")) from exc
     if name in HEAD_NAMES or name == "default":
         return spec
     path = Path(spec).expanduser()
     path = path if path.is_absolute() else base_dir / path
     if path.suffix.lower() == ".sofa" and path.is_file():
         return str(path.resolve())
-    raise ctx.error(f"design.robust_heads[{index}]",
+    raise ctx.error(f"design.{key}[{index}]",
                     f"expected 'default', one of {', '.join(repr(n) for n in HEAD_NAMES)} (optionally "
                     f"'sphere:RADIUS_M[:EAR_DEG]' or 'brown-duda:RADIUS_M') or a path to an existing .sofa file, got {spec!r}")
 
@@ -344,6 +349,9 @@ def _build(data: dict, ctx: Context, base_dir: Path) -> Preset:
     design = dict(data.get("design", {}))
     if design.get("robust_heads"):
         design["robust_heads"] = [_resolve_robust_head(h, i, base_dir, ctx) for i, h in enumerate(design["robust_heads"])]
+    if design.get("voicing_heads"):
+        design["voicing_heads"] = [_resolve_robust_head(h, i, base_dir, ctx, "voicing_heads")
+                                   for i, h in enumerate(design["voicing_heads"])]
     params = _build_parameters(design, head, drivers, ctx)
     return _make_preset(data["name"], data.get("description", ""), enclosure, listener, head, params, ctx.source)
 

@@ -96,6 +96,9 @@ SCHEMA = {
         "robust_heads": Key("strings", empty_ok=True),
         "passband_hz": Key("vector", size=2, low=0.0, low_open=True, high=1e6, unit="Hz"),
         "voicing": Key("bool"),
+        # the voicing EQ's smoothing and the model heads it is designed over (design/voicing.py)
+        "voicing_smoothing_octaves": _ranged("number", "voicing_smoothing_octaves", unit="octaves"),
+        "voicing_heads": Key("strings", empty_ok=True),
         "target": Key("table", table={
             "frequencies_hz": Key("numbers", required=True, low=0.0, low_open=True, high=1e6, unit="Hz"),
             "cancellation_db": Key("numbers", required=True, low=0.0, high=60.0, unit="dB"),
@@ -124,7 +127,8 @@ PARAM_PATHS = {
     "beam_band_hz": "design.beam.band_hz", "beam_max_effort_db": "design.beam.max_effort_db",
     "upmix_bands": "design.upmix.bands", "upmix_time_constant_ms": "design.upmix.time_constant_ms",
     "centre_extraction": "design.upmix.centre_extraction", "robust_heads": "design.robust_heads",
-    "passband_hz": "design.passband_hz",
+    "passband_hz": "design.passband_hz", "voicing_heads": "design.voicing_heads",
+    "voicing_smoothing_octaves": "design.voicing_smoothing_octaves",
 }
 
 
