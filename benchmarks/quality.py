@@ -5,8 +5,9 @@ gain vs the cap, realised cancellation vs the design per sample rate.
 
 Tonal balance: hard-left (left ear) and centred input, 1/3 octave over the preset's passband
 (100 Hz–12 kHz at most), re a flat point source at the enclosure, mean removed: rms and worst
-band, on the design head (sphere) and on the measured KEMAR, for the preset as shipped (voicing
-on, tiled and time-aligned plain feeds), its plain feed (every stage bypassed) and with the voicing
+band, on the design head (sphere) and on the measured KEMAR, which no design sees (the voicing
+is designed on the sphere and the model heads of ``voicing_heads``), for the preset as shipped
+(voicing on, tiled and time-aligned plain feeds), its plain feed (every stage bypassed) and with the voicing
 EQ off; "meets" applies issue 13's bar (design head: ≤ 1.0 dB rms and every band within ±2 dB;
 KEMAR designed on the sphere: ≤ 1.5 dB rms). Headroom: the worst case over input combinations (``headroom_db``)
 against ``max_gain_db``. Cancellation: the largest shortfall per 1/3 octave of the realised FIR
