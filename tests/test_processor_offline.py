@@ -97,3 +97,12 @@ def test_silence_and_a_decaying_tail_below_1e_30_are_exact_silence_as_when_strea
     tiny = _noise(30000, seed=8) * np.float32(1e-36)
     assert np.array_equal(proc(tiny, SR), np.zeros((5, 30000), np.float32))
     assert np.array_equal(streaming_render(proc, tiny, SR), np.zeros((5, 30000), np.float32))
+
+
+def test_copies_keep_the_number_of_render_threads():
+    import copy
+    import pickle
+
+    two = SpatialProcessor("compact-speaker", num_threads=2)
+    for clone in (copy.copy(two), copy.deepcopy(two), pickle.loads(pickle.dumps(two))):
+        assert clone.num_threads == 2

@@ -181,6 +181,11 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         return self._enclosure.driver_names
 
     @property
+    def num_threads(self) -> int:
+        """Threads a long one-shot call renders on (1 or 2; the output does not depend on it)."""
+        return self._num_threads
+
+    @property
     def num_output_channels(self) -> int:
         return len(self.driver_names)
 
