@@ -9,7 +9,8 @@ scale, ``tests/test_processor_offline.py``), with the same latency compensation,
 alignment; the upmix is the very same kernel call sequence, so its output is bitwise the
 streaming one.
 
-:func:`render_offline` runs it: the upmix streams over the input (then the latency's zeros, as
+:func:`render_offline` runs it (holding the upmixed input, 12 bytes per sample, beside the
+output; ``soundstage render`` streams files in constant memory instead): the upmix streams over the input (then the latency's zeros, as
 the streaming engine's one-shot does) into one padded buffer, chunk by chunk; every overlap-save
 block whose input window is complete may be convolved. Because a block depends on its window
 alone, blocks can be computed by any thread in any order with bitwise the same result, so with
