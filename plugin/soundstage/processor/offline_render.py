@@ -150,13 +150,15 @@ def render_offline(stereo: np.ndarray, upmix_into: Callable[[np.ndarray, np.ndar
             else:  # help only when the worker falls behind: the upmix is the critical path
                 while (blocks := queue.claim(wait=False, backlog=1)) is not None:
                     convolve(*blocks)
+        # The upmixed input is complete: warm the streaming convolver while the worker (if any)
+        # goes on with the blocks, then share what is left.
+        _warm(streaming_convolver, padded, shift, total, num_taps)
         while (blocks := queue.claim(wait=False)) is not None:
             convolve(*blocks)
     finally:
         if worker is not None:
             queue.cancel()  # every block is claimed (or an error ends the render): release the worker
             worker.result()
-    _warm(streaming_convolver, padded, shift, total, num_taps)
     return out
 
 
