@@ -2,7 +2,12 @@
 
 For each built-in preset (48 kHz stereo noise):
 
-* offline: one ``proc(x, 48000)`` call (one thread), × real time;
+* offline: one ``proc(x, 48000)`` call (one thread), × real time; the engine it ran (``blocks
+  N`` = the offline engine's overlap-save blocks of transform size N, ``taps`` = single taps,
+  ``stream`` = the streaming engine) and its largest difference from the streaming engine's
+  render of the same input (re full scale);
+* FIR blocks: the offline engine's FIR matrix alone (``BlockConvolver``) on the same upmixed
+  input as the scipy reference, × real time;
 * stream 128: ``reset=False`` calls of 128 samples, × real time;
 * scipy OLS: a plain ``scipy.fft`` overlap-save of the same FilterSet's FIR matrix (rfft size
   16384, one core, the upmixed 3-channel input), × real time, and offline / scipy;
@@ -31,7 +36,8 @@ import numpy as np
 import scipy.fft
 from _timing import best_time_s
 from soundstage import presets
-from soundstage._kernels import CentreExtractor
+from soundstage._kernels import BlockConvolver, CentreExtractor
+from soundstage.processor.offline_render import OFFLINE_MIN_SAMPLES
 from soundstage.processor import SpatialProcessor
 
 SAMPLE_RATE = 48000.0
@@ -80,6 +86,16 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
     proc(x[:, :4800], SAMPLE_RATE)  # design once (cached), outside the timing
     filterset = proc.filterset
     offline = best_time_s(lambda: proc(x, SAMPLE_RATE), repeats=3)
+    one_shot = proc(x, SAMPLE_RATE)
+    proc.reset()
+    streamed = np.concatenate([proc(x, SAMPLE_RATE, reset=False), proc.flush()], axis=1)
+    difference = float(np.max(np.abs(one_shot - streamed)))
+    if proc._taps is not None:
+        engine = "taps"
+    elif proc._block_convolver is not None and x.shape[1] >= OFFLINE_MIN_SAMPLES:
+        engine = f"blocks {proc._block_convolver[1].fft_size}"
+    else:
+        engine = "stream"
     tiny = x * np.float32(1e-36)
     denormal = best_time_s(lambda: proc(tiny, SAMPLE_RATE), repeats=3)
 
@@ -95,11 +111,17 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
     upmixed = extractor.process(x)
     fir = np.ascontiguousarray(filterset.fir, dtype=np.float32)
     reference = best_time_s(lambda: scipy_overlap_save(fir, upmixed), repeats=3)
+    blocks = BlockConvolver(fir)
+    padded = np.zeros((3, blocks.padded_length(x.shape[1])), dtype=np.float32)
+    padded[:, blocks.num_taps - 1:blocks.num_taps - 1 + x.shape[1]] = upmixed
+    fir_out = np.empty((fir.shape[1], x.shape[1]), dtype=np.float32)
+    fir_only = best_time_s(lambda: blocks.convolve_into(padded, fir_out, 0, blocks.num_blocks(x.shape[1])), repeats=3)
     two = SpatialProcessor(name, num_threads=2)
     same = np.array_equal(two(x, SAMPLE_RATE), proc(x, SAMPLE_RATE))
     threaded = best_time_s(lambda: two(x, SAMPLE_RATE), repeats=3)
     width_ms, scratch_ms = redesign_ms(name)
-    return dict(name=name, drivers=filterset.num_drivers, offline=seconds / offline,
+    return dict(name=name, drivers=filterset.num_drivers, offline=seconds / offline, engine=engine,
+                difference=difference, fir_only=seconds / fir_only,
                 stream=seconds / streaming, scipy=seconds / reference, ratio=reference / offline,
                 denormal=denormal / offline, threads=offline / threaded, same=same,
                 width_ms=width_ms, scratch_ms=scratch_ms, latency=proc.latency_samples)
@@ -114,13 +136,14 @@ def main(argv=None) -> int:
     x = (np.random.default_rng(0).standard_normal((2, int(args.seconds * SAMPLE_RATE))) * 0.1).astype(np.float32)
     print(f"# SpatialProcessor at {SAMPLE_RATE:g} Hz, {args.seconds:g} s of stereo noise, × real time "
           "(one thread unless stated)")
-    print("| preset | drivers | latency | offline | stream 128 | scipy OLS 16384 | offline / scipy "
-          "| denormal / noise | 2 threads | redesign (width) ms | from scratch ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| preset | drivers | latency | offline | offline engine | offline − stream | stream 128 "
+          "| FIR blocks | scipy OLS 16384 | offline / scipy | denormal / noise | 2 threads "
+          "| redesign (width) ms | from scratch ms |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.presets or presets.list():
         r = bench(name, x, args.seconds)
-        print(f"| {r['name']} | {r['drivers']} | {r['latency']} | {r['offline']:.0f} | {r['stream']:.0f} "
-              f"| {r['scipy']:.0f} | {r['ratio']:.2f} | {r['denormal']:.2f} "
+        print(f"| {r['name']} | {r['drivers']} | {r['latency']} | {r['offline']:.0f} | {r['engine']} "
+              f"| {r['difference']:.1e} | {r['stream']:.0f} | {r['fir_only']:.0f} | {r['scipy']:.0f} | {r['ratio']:.2f} | {r['denormal']:.2f} "
               f"| {r['threads']:.2f}×{'' if r['same'] else ' (NOT bit-identical)'} "
               f"| {r['width_ms']:.0f} | {r['scratch_ms']:.0f} |", flush=True)
     return 0

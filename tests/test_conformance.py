@@ -1,7 +1,8 @@
 """Plugin conformance in the spirit of pluginval at strictness 10, for every built-in preset.
 
-* streaming = one-shot, bit for bit, at every sample rate a host uses and block sizes from 1 to
-  65536 (and a random split);
+* streaming in blocks = one streaming call, bit for bit, at every sample rate a host uses and
+  block sizes from 1 to 65536 (and a random split), and the one-shot call (the offline engine)
+  equal to it to float32 round-off;
 * random parameter automation on every block: no NaN, no click (the residual of a 440 Hz sine,
   :mod:`soundstage.testing.clicks`, stays within 5x the static render's), and the last value
   lands;
@@ -28,6 +29,7 @@ import pytest
 from soundstage import ParameterError, presets
 from soundstage.processor import SpatialProcessor
 from soundstage.testing.clicks import click_residual, sine_input
+from streaming_reference import assert_offline_matches_streaming, streaming_render
 
 PRESETS = presets.list()
 SAMPLE_RATES = (22050.0, 44100.0, 48000.0, 88200.0, 96000.0, 192000.0)
@@ -67,9 +69,10 @@ def test_streaming_equals_one_shot_at_every_rate_and_block_size(name, sample_rat
         else:
             sizes = [block] * (n // block) + [n % block]
             buffer_size = block
-        one_shot = proc(x, sample_rate, buffer_size=8192)
+        whole = streaming_render(proc, x, sample_rate)
         streamed = _stream(proc, x, sizes, sample_rate, buffer_size)
-        assert np.array_equal(streamed, one_shot), f"{name} at {sample_rate:g} Hz, blocks of {block}"
+        assert np.array_equal(streamed, whole), f"{name} at {sample_rate:g} Hz, blocks of {block}"
+        assert_offline_matches_streaming(proc(x, sample_rate, buffer_size=8192), whole)
 
 
 # ---------------------------------------------------------------- automation
@@ -130,7 +133,7 @@ def test_state_round_trips_render_bit_identical(name, tmp_path):
 def test_processors_stream_side_by_side_in_threads():
     x = _noise(20000, seed=3)
     names = PRESETS[:4]
-    expected = {name: SpatialProcessor(name)(x, 48000.0) for name in names}
+    expected = {name: streaming_render(SpatialProcessor(name), x, 48000.0) for name in names}
     results, errors = {}, []
 
     def run(name):

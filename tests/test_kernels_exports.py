@@ -9,6 +9,7 @@ import soundstage._kernels as kernels
 MODULES = {
     "BiquadCascade": "biquad",
     "PartitionedConvolver": "convolver",
+    "BlockConvolver": "block_convolver",
     "DelayLine": "delay",
     "lagrange_taps": "delay",
     "GainMatrix": "mix_matrix",

@@ -10,6 +10,7 @@ Kernels take float32 only; the processor layer converts. Argument errors raise
 =====================  ===========================================================
 ``BiquadCascade``      second-order sections per channel, channels side by side
 ``PartitionedConvolver``  MIMO FIR by uniformly partitioned FFT convolution, latency P
+``BlockConvolver``     MIMO FIR by overlap-save in independent blocks (offline, any thread)
 ``DelayLine``          per-channel integer / Lagrange-fractional delays
 ``GainMatrix``         static mixing matrix (``mix_into`` is its bare function)
 ``TapMatrix``          MIMO FIR of single taps (gains and integer delays), time domain
@@ -20,6 +21,7 @@ May import: nothing of soundstage but the root helpers (errors).
 """
 
 from .biquad import BiquadCascade
+from .block_convolver import BlockConvolver
 from .convolver import PartitionedConvolver
 from .delay import DelayLine, lagrange_taps
 from .mix_matrix import GainMatrix, mix_into
@@ -29,6 +31,7 @@ from .upmix import CentreExtractor
 __all__ = [
     "BiquadCascade",
     "PartitionedConvolver",
+    "BlockConvolver",
     "DelayLine",
     "lagrange_taps",
     "GainMatrix",

@@ -3,7 +3,8 @@
 A comparison of a long input must not hold its renders in memory (a 10-minute input through
 three presets is gigabytes of float32). :func:`render_version` reads the input in blocks
 (:class:`InputSource`: an array or a file), runs the version's processors as streams
-(``process(..., reset=False)`` then ``flush()``, which equals their one-shot output), writes the
+(``process(..., reset=False)`` then ``flush()``: the streaming engine, equal to their one-shot
+output to float32 round-off), writes the
 driver feeds and the ear signals to float32 WAV files in a working directory and feeds the ears
 to a :class:`~soundstage.monitor.loudness_meter.StreamingLoudnessMeter`. What stays in memory is one block
 per stage and the meter's block energies. :class:`StoredOutput` reads a render (or a slice of it)

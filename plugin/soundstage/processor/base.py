@@ -215,6 +215,9 @@ class StreamingProcessor(abc.ABC):
             self._layout_memory.remember(layout)
             if reset:
                 out = self._one_shot(block, sample_rate, buffer_size)
+                if (layout.ndim == 2 and not layout.channels_last and out.base is None
+                        and out.flags.c_contiguous and not np.may_share_memory(out, input_array)):
+                    return out  # a new array of its own in the caller's layout: no copy needed
             else:
                 out = self._stream_step(block, sample_rate, buffer_size, layout)
             return restore_layout(out, layout)

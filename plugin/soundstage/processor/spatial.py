@@ -14,6 +14,12 @@ centre extraction (``bypass="upmix"``) ramps the extraction strength over the sa
 A stream on the single-tap engine (the ±30° pair) that automation takes to a full design leaves
 it for the upmix + FIR matrix warmed up on the recent input (:mod:`.input_history`), and
 crossfades like any change. No call waits for a redesign except the very first one of a stream.
+
+A one-shot call (``reset=True``) of at least ``OFFLINE_MIN_SAMPLES`` samples runs the offline
+engine (:mod:`.offline_render`): the same upmix, then the FIR matrix in large independent
+overlap-save blocks (:class:`soundstage._kernels.BlockConvolver`), equal to the streaming engine
+to float32 round-off (≤ 1e-6 of full scale), with the same latency compensation and length.
+Shorter calls, the single-tap engine and renders that follow a listener track stream.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
-from .offline_threads import SplitConvolver, balanced_split, render_pipelined
+from .offline_render import OFFLINE_MIN_SAMPLES, render_offline
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
@@ -80,12 +86,13 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         Design parameters (only with an Enclosure).
     partition_size : int, optional
         Partition of the FIR-matrix convolution (power of two, 64–8192 samples); it is part of the
-        latency. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low latency). Offline
-        renders run about 1.5× (512) to 1.9× (1024) faster with larger partitions.
+        latency of streaming. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low
+        latency). Long one-shot calls do not use it (see below).
     num_threads : int, optional
-        1 (default) or 2: one-shot renders (``reset=True``) run the upmix and the FIR matrix as a
-        two-thread pipeline (:mod:`soundstage.processor.offline_threads`); the output is bitwise
-        the same as with one thread. Streaming calls always run on the calling thread.
+        1 (default) or 2: long one-shot calls (``reset=True``) convolve the FIR matrix's blocks on
+        a worker thread while the calling thread upmixes ahead and takes blocks when the worker
+        falls behind (:mod:`soundstage.processor.offline_render`); the output is bitwise the same
+        as with one thread. Streaming calls always run on the calling thread.
     **parameters
         Initial values of the parameter properties (``width_deg=20`` ...) and ``bypass``.
 
@@ -134,6 +141,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._extractor = None
         self._convolver = None
         self._taps = None  # TapMatrix when the FIR matrix is pure gains/delays (fir_plan)
+        self._block_convolver = None  # (FilterSet, BlockConvolver) of the offline engine
         self._history: InputHistory | None = None  # recent input while on the tap engine
         self._kernel_latency: int | None = None
         self._upmixed = np.zeros((3, 0), dtype=np.float32)
@@ -171,6 +179,11 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
     def driver_names(self) -> tuple[str, ...]:
         """Output channel names: one per driver of the enclosure."""
         return self._enclosure.driver_names
+
+    @property
+    def num_threads(self) -> int:
+        """Threads a long one-shot call renders on (1 or 2; the output does not depend on it)."""
+        return self._num_threads
 
     @property
     def num_output_channels(self) -> int:
@@ -292,11 +305,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             self._extractor = CentreExtractor(filters.upmix_band_edges_hz, filters.sample_rate,
                                               time_constant_ms=filters.upmix_time_constant_ms,
                                               strength=filters.centre_extraction)
-            if self._num_threads == 2:
-                self._convolver = SplitConvolver(filters.fir, balanced_split(filters.fir, partition),
-                                                 partition_size=partition)
-            else:
-                self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
+            self._convolver = PartitionedConvolver(np.ascontiguousarray(filters.fir), partition_size=partition)
             self._kernel_latency = self._convolver.latency_samples
             self._kernels_for = key
         else:
@@ -432,14 +441,30 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         else:
             self._upmix(block, upmixed)
 
-    def _render_chunks(self, chunks):
-        if self._num_threads == 1 or self._taps is not None or self._track is not None:
-            return super()._render_chunks(chunks)
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
-        stereo = (np.repeat(chunk, 2, axis=0) if chunk.shape[0] == 1 else chunk for chunk in chunks)
+    def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
+        """A long one-shot call on the offline engine (:mod:`.offline_render`); short ones, the
+        single-tap engine and tracked renders run the streaming engine."""
+        if block.shape[1] < OFFLINE_MIN_SAMPLES:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        self._stream = None
+        self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
+        self._reset_state()
+        filters = self._filters
+        if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        from .._kernels.block_convolver import BlockConvolver
+
+        if self._block_convolver is None or self._block_convolver[0] is not filters:
+            self._block_convolver = (filters, BlockConvolver(np.ascontiguousarray(filters.fir)))
+        pool = None
+        if self._num_threads == 2:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
+            pool = self._pool
+        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
         # A one-shot render keeps the design it started with (a change is adopted next call).
-        return render_pipelined(self._extractor, self._convolver, stereo, self._pool)
+        return render_offline(stereo, self._upmix_limited, self._block_convolver[1], self._convolver,
+                              fir_latency=filters.latency_samples, pool=pool)
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp

@@ -22,14 +22,15 @@ from ..presets.loader import _make_preset
 __all__ = ["ProcessorState"]
 
 
-def _rebuild(cls, preset, enclosure, listener, design, partition_size, track=None):
-    """Unpickle / copy: a new processor with exactly these objects (and listener track) and no
-    stream."""
+def _rebuild(cls, preset, enclosure, listener, design, partition_size, track=None, num_threads=1):
+    """Unpickle / copy: a new processor with exactly these objects (and listener track and
+    number of render threads) and no stream."""
     if preset is not None:
-        proc = cls(preset, partition_size=partition_size)
+        proc = cls(preset, partition_size=partition_size, num_threads=num_threads)
         proc._listener, proc._design = listener, design
     else:
-        proc = cls(enclosure, listener=listener, design=design, partition_size=partition_size)
+        proc = cls(enclosure, listener=listener, design=design, partition_size=partition_size,
+                   num_threads=num_threads)
     proc.track = track
     return proc
 
@@ -110,7 +111,7 @@ class ProcessorState:
     def __reduce__(self):
         with self._parameter_lock:
             return (_rebuild, (type(self), self._preset, self._enclosure, self._listener, self._design,
-                               self._partition_size, self._track))
+                               self._partition_size, self._track, self._num_threads))
 
     def __copy__(self):
         rebuild, args = self.__reduce__()

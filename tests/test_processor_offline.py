@@ -1,0 +1,108 @@
+"""One-shot calls on the offline engine: equal to the streaming engine to float32 round-off, with
+the same latency compensation (a click lands on the same sample), bitwise the same on two
+threads, and leaving the streaming state as if everything had streamed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundstage.processor import SpatialProcessor
+from soundstage.processor.offline_render import OFFLINE_MIN_SAMPLES
+from streaming_reference import assert_offline_matches_streaming, streaming_render
+
+SR = 48000.0
+
+
+def _noise(n, seed=0, channels=2):
+    return (np.random.default_rng(seed).standard_normal((channels, n)) * 0.1).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["studio-speaker", "soundbar", "laptop"])
+def test_offline_matches_the_streaming_engine_within_float32_round_off(name):
+    proc = SpatialProcessor(name)
+    x = _noise(3 * OFFLINE_MIN_SAMPLES + 1234, seed=1)
+    streamed = streaming_render(proc, x, SR)
+    offline = proc(x, SR)
+    assert not np.array_equal(offline, streamed)  # really the other engine
+    assert_offline_matches_streaming(offline, streamed)
+    rms = np.sqrt(np.mean(streamed ** 2))
+    assert np.sqrt(np.mean((offline - streamed) ** 2)) <= 1e-6 * rms
+
+
+def test_a_click_lands_on_the_same_sample_in_both_engines():
+    """An impulse at sample 20000: the same output length, the same arrival sample of every
+    driver's peak, and the same response around it."""
+    proc = SpatialProcessor("studio-speaker")
+    x = np.zeros((2, 40000), np.float32)
+    x[:, 20000] = 0.5
+    streamed = streaming_render(proc, x, SR)
+    offline = proc(x, SR)
+    assert offline.shape == streamed.shape == (5, 40000)
+    np.testing.assert_array_equal(np.argmax(np.abs(offline), axis=1), np.argmax(np.abs(streamed), axis=1))
+    assert_offline_matches_streaming(offline, streamed)
+    # The first sample above -60 dB re the peak (the start of the filters' pre-ringing over the
+    # modelling delay) is the same; before it both hold only transform round-off.
+    onsets = [np.argmax(np.abs(y) > 1e-3 * np.max(np.abs(y), axis=1, keepdims=True), axis=1)
+              for y in (offline, streamed)]
+    np.testing.assert_array_equal(onsets[0], onsets[1])
+    earliest = 20000 - proc.filterset.latency_samples
+    assert np.all(onsets[0] >= earliest)
+    for y in (offline, streamed):
+        assert np.max(np.abs(y[:, :earliest])) < 1e-6 * np.max(np.abs(y))
+
+
+@pytest.mark.parametrize("n", [OFFLINE_MIN_SAMPLES, OFFLINE_MIN_SAMPLES + 77, 50001])
+def test_the_raw_stream_after_a_one_shot_call_continues_bitwise(n):
+    """After ``proc(x)`` the kernels hold what streaming x and the latency's zeros leaves (the
+    upmix streamed them, the convolver is warmed on the tail at its partition phase): raw
+    blocks that follow equal those of a processor that streamed everything."""
+    x, y = _noise(n, seed=2), _noise(3000, seed=3)
+    proc, reference = SpatialProcessor("studio-speaker"), SpatialProcessor("studio-speaker")
+    proc(x, SR)
+    reference(x, SR, reset=False)
+    reference(np.zeros((2, reference.latency_samples), np.float32), SR, reset=False)
+    for start in (0, 1000, 1999):
+        block = np.ascontiguousarray(y[:, start:start + 1000 if start < 1999 else 3000])
+        np.testing.assert_array_equal(proc.process_block(block), reference.process_block(block))
+
+
+def test_two_threads_are_bitwise_one_thread_on_the_offline_engine():
+    x = _noise(150_000, seed=4)
+    one, two = SpatialProcessor("soundbar"), SpatialProcessor("soundbar", num_threads=2)
+    expected = one(x, SR)
+    for _ in range(3):  # whichever thread computes a block, it is the same block
+        np.testing.assert_array_equal(two(x, SR), expected)
+    np.testing.assert_array_equal(two(x[1], SR), one(x[1], SR))  # mono
+
+
+def test_loud_mono_and_short_inputs():
+    """Samples beyond the upmix's adaptation limit and mono input go through the same upmix as
+    streaming; inputs shorter than OFFLINE_MIN_SAMPLES run the streaming engine itself."""
+    proc = SpatialProcessor("compact-speaker")
+    loud = _noise(20000, seed=5) * 80.0
+    assert np.max(np.abs(loud)) > 4.0
+    streamed = streaming_render(proc, loud, SR)
+    assert_offline_matches_streaming(proc(loud, SR), streamed)
+    mono = _noise(20000, seed=6, channels=1)[0]
+    streamed_mono = np.concatenate([proc(mono, SR, reset=False), proc.flush()], axis=-1)
+    assert_offline_matches_streaming(proc(mono, SR)[None], streamed_mono[None])
+    short = _noise(OFFLINE_MIN_SAMPLES - 1, seed=7)
+    np.testing.assert_array_equal(proc(short, SR), streaming_render(proc, short, SR))
+
+
+def test_silence_and_a_decaying_tail_below_1e_30_are_exact_silence_as_when_streaming():
+    proc = SpatialProcessor("studio-speaker")
+    assert np.array_equal(proc(np.zeros((2, 30000), np.float32), SR), np.zeros((5, 30000), np.float32))
+    tiny = _noise(30000, seed=8) * np.float32(1e-36)
+    assert np.array_equal(proc(tiny, SR), np.zeros((5, 30000), np.float32))
+    assert np.array_equal(streaming_render(proc, tiny, SR), np.zeros((5, 30000), np.float32))
+
+
+def test_copies_keep_the_number_of_render_threads():
+    import copy
+    import pickle
+
+    two = SpatialProcessor("compact-speaker", num_threads=2)
+    for clone in (copy.copy(two), copy.deepcopy(two), pickle.loads(pickle.dumps(two))):
+        assert clone.num_threads == 2
