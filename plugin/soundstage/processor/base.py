@@ -133,6 +133,9 @@ class StreamingProcessor(abc.ABC):
 
     is_effect = True
     is_instrument = False
+    #: True when ``process_block`` always returns a new array that nothing else references:
+    #: a streaming call then hands it (or a fresh concatenation) to the caller without a copy.
+    _process_block_returns_new_arrays = False
 
     def __init__(self) -> None:
         self._layout_memory = LayoutMemory()
@@ -215,9 +218,9 @@ class StreamingProcessor(abc.ABC):
             self._layout_memory.remember(layout)
             if reset:
                 out = self._one_shot(block, sample_rate, buffer_size)
-            else:
-                out = self._stream_step(block, sample_rate, buffer_size, layout)
-            return restore_layout(out, layout)
+                return restore_layout(out, layout)
+            out = self._stream_step(block, sample_rate, buffer_size, layout)
+            return restore_layout(out, layout, owned=self._process_block_returns_new_arrays)
 
     __call__ = process
 

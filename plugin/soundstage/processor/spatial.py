@@ -99,6 +99,9 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
     (5, 4800)
     """
 
+    # Every path of process_block (FIR matrix, taps, tracked pieces) returns a new array.
+    _process_block_returns_new_arrays = True
+
     def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
                  listener: Listener | None = None, design: DesignParameters | None = None,
                  partition_size: int | None = None, num_threads: int = 1, **parameters):
