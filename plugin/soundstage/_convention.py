@@ -243,10 +243,11 @@ def restore_layout(block: np.ndarray, layout: BlockLayout, *, owned: bool = Fals
     1-D caller gets 1-D audio back while the block has one channel; a processor that turns
     mono into several channels returns ``(channels, samples)``. With ``owned=True`` the caller
     vouches that nothing else references ``block`` (it was allocated for this call): a
-    C-contiguous float32 channels-first block is then returned itself, without a copy.
+    channels-first float32 block that owns its C-contiguous data (not a view) is then returned
+    itself, without a copy.
     """
-    if (owned and layout.ndim == 2 and not layout.channels_last and block.dtype == np.float32
-            and block.flags.c_contiguous):
+    if (owned and layout.ndim == 2 and not layout.channels_last and block.base is None
+            and block.dtype == np.float32 and block.flags.c_contiguous):
         return block
     if layout.ndim == 1 and block.shape[0] == 1:
         return np.array(block[0], dtype=np.float32, copy=True)
