@@ -417,7 +417,10 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        self._upmix_limited(block, upmixed)
+        if self._strength_ramp is None and within(block, UPMIX_ADAPT_LIMIT):
+            self._extractor.process_into(block, upmixed)  # the usual block, without the detours
+        else:
+            self._upmix_limited(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
         if self._fade_left > 0:
