@@ -28,13 +28,18 @@
 #define SOUNDSTAGE_MAC_STRIP 8      /* bins per strip: one 8-lane vector */
 #define SOUNDSTAGE_MAC_MAX_GROUP 4  /* outputs accumulated together */
 
+#if !defined(SOUNDSTAGE_HAVE_VECTORS) /* -DSOUNDSTAGE_HAVE_VECTORS=0 forces the scalar loop */
 #if defined(__GNUC__) || defined(__clang__)
-#define SOUNDSTAGE_ALWAYS_INLINE static inline __attribute__((always_inline))
-typedef float soundstage_v8f __attribute__((vector_size(32)));
 #define SOUNDSTAGE_HAVE_VECTORS 1
 #else
-#define SOUNDSTAGE_ALWAYS_INLINE static inline
 #define SOUNDSTAGE_HAVE_VECTORS 0
+#endif
+#endif
+#if SOUNDSTAGE_HAVE_VECTORS
+#define SOUNDSTAGE_ALWAYS_INLINE static inline __attribute__((always_inline))
+typedef float soundstage_v8f __attribute__((vector_size(32)));
+#else
+#define SOUNDSTAGE_ALWAYS_INLINE static inline
 #endif
 
 /* Scalar strip of ``width`` <= 8 bins for a group of G outputs (the last, partial strip; and the
@@ -70,12 +75,9 @@ static inline void soundstage_mac_group_scalar(
 }
 
 #if SOUNDSTAGE_HAVE_VECTORS
-SOUNDSTAGE_ALWAYS_INLINE soundstage_v8f soundstage_load8(const float *p)
-{
-    soundstage_v8f v;
-    memcpy(&v, p, sizeof v); /* unaligned load (the arrays are 64-byte aligned anyway) */
-    return v;
-}
+/* Unaligned 8-float load (the arrays are 64-byte aligned anyway); a macro rather than a function
+ * returning a vector, whose ABI would differ between AVX and SSE-only builds (-Wpsabi). */
+#define SOUNDSTAGE_LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
 
 /* One full strip of 8 bins for a group of G (compile-time constant) outputs: 2G vector
  * accumulators in registers; each input strip is loaded once for the G outputs. */
@@ -94,10 +96,12 @@ SOUNDSTAGE_ALWAYS_INLINE void soundstage_mac_group(
         if (g == G) continue; /* no path from input i to this group */
         const float *hp = h + i * K * G * 2 * S;
         for (k = 0; k < K; k++) {
-            soundstage_v8f xr = soundstage_load8(fdl_re + (i * K + rows[k]) * row_stride);
-            soundstage_v8f xi = soundstage_load8(fdl_im + (i * K + rows[k]) * row_stride);
+            soundstage_v8f xr, xi, hr, hi;
+            SOUNDSTAGE_LOAD8(xr, fdl_re + (i * K + rows[k]) * row_stride);
+            SOUNDSTAGE_LOAD8(xi, fdl_im + (i * K + rows[k]) * row_stride);
             for (g = 0; g < G; g++, hp += 2 * S) {
-                soundstage_v8f hr = soundstage_load8(hp), hi = soundstage_load8(hp + S);
+                SOUNDSTAGE_LOAD8(hr, hp);
+                SOUNDSTAGE_LOAD8(hi, hp + S);
                 ar[g] = ar[g] + (xr * hr - xi * hi);
                 ai[g] = ai[g] + (xr * hi + xi * hr);
             }
