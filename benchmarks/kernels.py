@@ -229,7 +229,7 @@ def fir_matrix_table(seconds: float, num_inputs: int = 3, num_outputs: int = 5, 
     import numpy as np
 
     from soundstage._kernels import PartitionedConvolver
-    from soundstage._kernels.convolver import spectrum_mac_seconds
+    from soundstage._kernels.spectrum_mac import spectrum_mac_seconds
 
     rng = np.random.default_rng(1)
     h = rng.standard_normal((num_inputs, num_outputs, num_taps)).astype(np.float32) / np.sqrt(num_taps)
