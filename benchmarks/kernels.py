@@ -22,7 +22,14 @@ Workloads (the studio-class smart speaker chain, see notes/performance.md):
   (2P for P = 64 … 8192); reference ``scipy.fft.rfft`` / ``irfft`` (pocketfft) of a batch of
   rows of the same length, per transform. Here the block column is the transform length.
 
-Run: ``PYTHONPATH=plugin python benchmarks/kernels.py [--seconds 60] [--blocks 128 512 4096]``
+A second table covers the FIR matrix of the studio chain (3 × 5 paths of 1920 taps) at
+partition sizes P = 128 … 2048: the spectrum multiply-accumulate in ns per complex MAC and per
+sample, register-blocked (``_spectrum_mac.h``) against the one-path-at-a-time loop it replaced
+(``spectrum_mac_seconds``: same data, bitwise the same sums), and the whole convolver (FFTs,
+multiply-accumulate, overlap-save) in ns per sample, streamed in 128-sample calls.
+
+Run: ``PYTHONPATH=plugin python benchmarks/kernels.py [--seconds 60] [--blocks 128 512 4096]
+[--fir-matrix-only]``
 """
 
 from __future__ import annotations
@@ -61,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length in seconds")
     parser.add_argument("--blocks", type=int, nargs="+", default=[128, 512, 4096],
                         help="block sizes in samples")
+    parser.add_argument("--fir-matrix-only", action="store_true",
+                        help="only the FIR-matrix table (multiply-accumulate and convolver per P)")
     args = parser.parse_args(argv)
+    if args.fir_matrix_only:
+        fir_matrix_table(min(args.seconds, 10.0))
+        return 0
 
     import numpy as np
     import scipy.fft
@@ -207,7 +219,39 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---|---:|---:|")
     for name, block, k, ref_name, r in rows:
         print(f"| {name} | {block} | {k:.1f} | {ref_name} | {r:.1f} | {k / r:.2f} |")
+    print()
+    fir_matrix_table(min(args.seconds, 10.0))
     return 0
+
+
+def fir_matrix_table(seconds: float, num_inputs: int = 3, num_outputs: int = 5, num_taps: int = 1920) -> None:
+    """Print the multiply-accumulate and convolver costs of a dense FIR matrix per partition size."""
+    import numpy as np
+
+    from soundstage._kernels import PartitionedConvolver
+    from soundstage._kernels.spectrum_mac import spectrum_mac_seconds
+
+    rng = np.random.default_rng(1)
+    h = rng.standard_normal((num_inputs, num_outputs, num_taps)).astype(np.float32) / np.sqrt(num_taps)
+    x = rng.standard_normal((num_inputs, int(seconds * SAMPLE_RATE))).astype(np.float32)
+    blocks = _blocks(x, 128)
+    print(f"# FIR matrix {num_inputs} x {num_outputs} x {num_taps} taps, {seconds:g} s at {SAMPLE_RATE} Hz, one core")
+    print("| P | partitions | MAC ns/complex MAC blocked | one path at a time | speed-up "
+          "| MAC ns/sample blocked | one path | convolver ns/sample (128-sample calls) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for partition in (128, 256, 512, 1024, 2048):
+        K = -(-num_taps // partition)
+        repeats = max(20, 200_000 // (partition * K))
+        blocked, one_path = (min(t) for t in zip(*(spectrum_mac_seconds(
+            num_inputs, num_outputs, K, partition, repeats) for _ in range(5))))
+        macs = num_inputs * num_outputs * K * (partition + 1)
+        conv = PartitionedConvolver(h, partition_size=partition)
+        out = np.empty((num_outputs, 128), np.float32)
+        best = min(_time(lambda: [conv.process_into(b, out) for b in blocks]) for _ in range(3))
+        per_sample = 1e9 * best / (blocks.shape[0] * 128)
+        print(f"| {partition} | {K} | {1e9 * blocked / macs:.3f} | {1e9 * one_path / macs:.3f} "
+              f"| {one_path / blocked:.2f}× | {1e9 * blocked / partition:.1f} | {1e9 * one_path / partition:.1f} "
+              f"| {per_sample:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

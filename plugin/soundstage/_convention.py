@@ -127,11 +127,14 @@ class LayoutMemory:
     so a rejected call leaves the processor as it was.
     """
 
-    __slots__ = ("num_channels", "channels_last")
+    __slots__ = ("num_channels", "channels_last", "_last")
 
     def __init__(self) -> None:
         self.num_channels: int | None = None
         self.channels_last: bool | None = None
+        # (shape, num_channels, channels_last) -> BlockLayout of the latest detect: a stream
+        # of equal blocks reads its (immutable) layout without building it again.
+        self._last: tuple | None = None
 
     def detect(self, shape: tuple[int, ...]) -> BlockLayout:
         """Read the layout of an array of the given shape.
@@ -151,6 +154,14 @@ class LayoutMemory:
             For arrays that are not 1-D or 2-D, and for a square array (sides > 1) when
             nothing is remembered yet.
         """
+        last = self._last
+        if last is not None and last[0] == shape and last[1] == self.num_channels and last[2] == self.channels_last:
+            return last[3]
+        layout = self._detect(shape)
+        self._last = (tuple(shape), self.num_channels, self.channels_last, layout)
+        return layout
+
+    def _detect(self, shape: tuple[int, ...]) -> BlockLayout:
         ndim = len(shape)
         if ndim == 1:
             return BlockLayout(1, False, 1, int(shape[0]))
@@ -225,13 +236,19 @@ def to_channels_first(audio: np.ndarray, layout: BlockLayout) -> np.ndarray:
     return np.ascontiguousarray(block, dtype=np.float32)
 
 
-def restore_layout(block: np.ndarray, layout: BlockLayout) -> np.ndarray:
+def restore_layout(block: np.ndarray, layout: BlockLayout, *, owned: bool = False) -> np.ndarray:
     """Return ``block`` (``(channels, samples)`` float32) in the caller's layout.
 
     The result is a new C-contiguous float32 array that shares no memory with ``block``. A
     1-D caller gets 1-D audio back while the block has one channel; a processor that turns
-    mono into several channels returns ``(channels, samples)``.
+    mono into several channels returns ``(channels, samples)``. With ``owned=True`` the caller
+    vouches that nothing else references ``block`` (it was allocated for this call): a
+    channels-first float32 block that owns its C-contiguous data (not a view) is then returned
+    itself, without a copy.
     """
+    if (owned and layout.ndim == 2 and not layout.channels_last and block.base is None
+            and block.dtype == np.float32 and block.flags.c_contiguous):
+        return block
     if layout.ndim == 1 and block.shape[0] == 1:
         return np.array(block[0], dtype=np.float32, copy=True)
     if layout.ndim == 2 and layout.channels_last:

@@ -133,6 +133,9 @@ class StreamingProcessor(abc.ABC):
 
     is_effect = True
     is_instrument = False
+    #: True when ``process_block`` always returns a new array that nothing else references:
+    #: a streaming call then hands it (or a fresh concatenation) to the caller without a copy.
+    _process_block_returns_new_arrays = False
 
     def __init__(self) -> None:
         self._layout_memory = LayoutMemory()
@@ -215,12 +218,12 @@ class StreamingProcessor(abc.ABC):
             self._layout_memory.remember(layout)
             if reset:
                 out = self._one_shot(block, sample_rate, buffer_size)
-                if (layout.ndim == 2 and not layout.channels_last and out.base is None
-                        and out.flags.c_contiguous and not np.may_share_memory(out, input_array)):
-                    return out  # a new array of its own in the caller's layout: no copy needed
+                # a new array of its own (not the caller's input) is returned without a copy
+                owned = not np.may_share_memory(out, input_array)
             else:
                 out = self._stream_step(block, sample_rate, buffer_size, layout)
-            return restore_layout(out, layout)
+                owned = self._process_block_returns_new_arrays
+            return restore_layout(out, layout, owned=owned)
 
     __call__ = process
 

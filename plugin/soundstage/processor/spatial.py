@@ -106,6 +106,9 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
     (5, 4800)
     """
 
+    # Every path of process_block (FIR matrix, taps, tracked pieces) returns a new array.
+    _process_block_returns_new_arrays = True
+
     def __init__(self, preset: "str | os.PathLike | _presets.Preset | Enclosure" = "studio-speaker", *,
                  listener: Listener | None = None, design: DesignParameters | None = None,
                  partition_size: int | None = None, num_threads: int = 1, **parameters):
@@ -423,7 +426,10 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        self._upmix_limited(block, upmixed)
+        if self._strength_ramp is None and within(block, UPMIX_ADAPT_LIMIT):
+            self._extractor.process_into(block, upmixed)  # the usual block, without the detours
+        else:
+            self._upmix_limited(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
         if self._fade_left > 0:
