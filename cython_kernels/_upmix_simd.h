@@ -1,0 +1,191 @@
+/* The upmix's per-sample loops (cython_kernels/upmix.pyx): the band split and the mix.
+ *
+ * Written with GCC/Clang vector types because the compiler's auto-vectoriser spilled the filter
+ * state and the band sums through memory (store-forwarding stalls on the critical path); other
+ * compilers get the same operations lane by lane. No call allocates; both run inside nogil.
+ *
+ * 1. soundstage_band_split: the complementary band split of M = (L+R)/2 and S = (L-R)/2.
+ *
+ * Band e (e < num_edges) is a direct-form-I biquad low-pass of what the bands before it left
+ * (the remainder), the last band is the final remainder, so the bands add up to the input. M and
+ * S go through the same filters, so each filter runs on a pair of lanes (M, S): with GCC/Clang
+ * vector types the pair is one SSE2/AVX register and the loop carries one multiply and one
+ * subtraction per sample and edge; other compilers get the same arithmetic lane by lane. The
+ * filter state lives in registers for the duration of a call (num_edges is a compile-time
+ * constant where the caller is inlined). IEEE results are identical either way (no contraction:
+ * the build passes -ffp-contract=off).
+ *
+ * coef[e] = b0 b1 b2 a1 a2; hist[e] = x1[M] x1[S] x2[M] x2[S] y1[M] y1[S] y2[M] y2[S].
+ * Row u of rows (m rows of 2*lanes doubles) receives M_0 S_0 M_1 S_1 … M_(lanes-1) S_(lanes-1)
+ * of sample t0 + u of x (2, n) float32; bands past the last are zero.
+ */
+#ifndef SOUNDSTAGE_UPMIX_SIMD_H
+#define SOUNDSTAGE_UPMIX_SIMD_H
+
+#include <stddef.h>
+#include <string.h>
+#include <math.h>
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define SOUNDSTAGE_SPLIT_MAX_EDGES 16
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SOUNDSTAGE_VECTORS 1
+typedef double soundstage_pair __attribute__((vector_size(16)));
+typedef double soundstage_quad __attribute__((vector_size(32)));
+#define SOUNDSTAGE_PAIR(a, b) ((soundstage_pair){(a), (b)})
+#if defined(__clang__) || __GNUC__ >= 12
+#define SOUNDSTAGE_SWAP_PAIRS(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2)
+#else
+typedef long long soundstage_quad_index __attribute__((vector_size(32)));
+#define SOUNDSTAGE_SWAP_PAIRS(v) __builtin_shuffle((v), (soundstage_quad_index){1, 0, 3, 2})
+#endif
+#else
+#define SOUNDSTAGE_VECTORS 0
+#endif
+
+static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], const float* x, ptrdiff_t n,
+                                         ptrdiff_t t0, ptrdiff_t m, double* rows, ptrdiff_t num_edges,
+                                         ptrdiff_t lanes)
+{
+#if SOUNDSTAGE_VECTORS
+    soundstage_pair b0[SOUNDSTAGE_SPLIT_MAX_EDGES], b1[SOUNDSTAGE_SPLIT_MAX_EDGES], b2[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    soundstage_pair a1[SOUNDSTAGE_SPLIT_MAX_EDGES], a2[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    soundstage_pair x1[SOUNDSTAGE_SPLIT_MAX_EDGES], x2[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    soundstage_pair y1[SOUNDSTAGE_SPLIT_MAX_EDGES], y2[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    for (ptrdiff_t e = 0; e < num_edges; e++) {
+        b0[e] = SOUNDSTAGE_PAIR(coef[e][0], coef[e][0]);
+        b1[e] = SOUNDSTAGE_PAIR(coef[e][1], coef[e][1]);
+        b2[e] = SOUNDSTAGE_PAIR(coef[e][2], coef[e][2]);
+        a1[e] = SOUNDSTAGE_PAIR(coef[e][3], coef[e][3]);
+        a2[e] = SOUNDSTAGE_PAIR(coef[e][4], coef[e][4]);
+        x1[e] = SOUNDSTAGE_PAIR(hist[e][0], hist[e][1]);
+        x2[e] = SOUNDSTAGE_PAIR(hist[e][2], hist[e][3]);
+        y1[e] = SOUNDSTAGE_PAIR(hist[e][4], hist[e][5]);
+        y2[e] = SOUNDSTAGE_PAIR(hist[e][6], hist[e][7]);
+    }
+    for (ptrdiff_t u = 0; u < m; u++) {
+        double left = (double)x[t0 + u], right = (double)x[n + t0 + u];
+        soundstage_pair rest = SOUNDSTAGE_PAIR(0.5 * (left + right), 0.5 * (left - right));
+        double* row = rows + u * 2 * lanes;
+        for (ptrdiff_t e = 0; e < num_edges; e++) {
+            soundstage_pair y = (((b0[e] * rest + b1[e] * x1[e]) + b2[e] * x2[e]) - a2[e] * y2[e]) - a1[e] * y1[e];
+            x2[e] = x1[e];
+            x1[e] = rest;
+            y2[e] = y1[e];
+            y1[e] = y;
+            memcpy(row + 2 * e, &y, sizeof y);
+            rest = rest - y;
+        }
+        memcpy(row + 2 * num_edges, &rest, sizeof rest);
+        for (ptrdiff_t k = 2 * (num_edges + 1); k < 2 * lanes; k++)
+            row[k] = 0.0;
+    }
+    for (ptrdiff_t e = 0; e < num_edges; e++) {
+        hist[e][0] = x1[e][0]; hist[e][1] = x1[e][1];
+        hist[e][2] = x2[e][0]; hist[e][3] = x2[e][1];
+        hist[e][4] = y1[e][0]; hist[e][5] = y1[e][1];
+        hist[e][6] = y2[e][0]; hist[e][7] = y2[e][1];
+    }
+#else
+    for (ptrdiff_t u = 0; u < m; u++) {
+        double left = (double)x[t0 + u], right = (double)x[n + t0 + u];
+        double rest[2] = {0.5 * (left + right), 0.5 * (left - right)};
+        double* row = rows + u * 2 * lanes;
+        for (ptrdiff_t e = 0; e < num_edges; e++) {
+            double* h = hist[e];
+            for (int c = 0; c < 2; c++) {
+                double y = (((coef[e][0] * rest[c] + coef[e][1] * h[c]) + coef[e][2] * h[2 + c])
+                            - coef[e][4] * h[6 + c]) - coef[e][3] * h[4 + c];
+                h[2 + c] = h[c];
+                h[c] = rest[c];
+                h[6 + c] = h[4 + c];
+                h[4 + c] = y;
+                row[2 * e + c] = y;
+                rest[c] = rest[c] - y;
+            }
+        }
+        row[2 * num_edges] = rest[0];
+        row[2 * num_edges + 1] = rest[1];
+        for (ptrdiff_t k = 2 * (num_edges + 1); k < 2 * lanes; k++)
+            row[k] = 0.0;
+    }
+#endif
+}
+
+
+/* 2. soundstage_upmix_mix: samples t0 … t0+m-1 of one gain hop, the hop's samples phase … of
+ * the grid. rows as written by the band split (lanes even: two bands per 4-lane vector). Per
+ * sample j of the hop and lane k (M_b at 2b, S_b at 2b+1):
+ *     acc_ms[k] += weight[j] · (M_b S_b),   acc_sq[k] += weight[j] · row[k]²,
+ *     centre = strength · Σ_k (coef_start[k] + position[j] · coef_slope[k]) · row[k]
+ * (the sum: lanes in vector order, then the four lanes of the vector pairwise), and
+ * out = (L - centre, R - centre, centre) in float32. The strength is ``strength``, or with
+ * ramp_length >= 0 the raised cosine start + (end - start)(1 - cos(π min((elapsed + t + 1) /
+ * (ramp_length + 1), 1)))/2 at sample t of the call. */
+static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff_t lanes, double* acc_ms,
+                                        double* acc_sq, const double* coef_start, const double* coef_slope,
+                                        const double* weight, const double* position, ptrdiff_t phase,
+                                        const float* x, float* out, ptrdiff_t n, ptrdiff_t t0, double strength,
+                                        double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
+{
+    const ptrdiff_t pairs = 2 * lanes;
+#if SOUNDSTAGE_VECTORS
+    enum { MAX_QUADS = SOUNDSTAGE_SPLIT_MAX_EDGES / 2 };
+    const ptrdiff_t quads = pairs / 4;
+    soundstage_quad ms[MAX_QUADS], sq[MAX_QUADS], start[MAX_QUADS], slope[MAX_QUADS];
+    for (ptrdiff_t q = 0; q < quads; q++) {
+        memcpy(&ms[q], acc_ms + 4 * q, sizeof ms[q]);
+        memcpy(&sq[q], acc_sq + 4 * q, sizeof sq[q]);
+        memcpy(&start[q], coef_start + 4 * q, sizeof start[q]);
+        memcpy(&slope[q], coef_slope + 4 * q, sizeof slope[q]);
+    }
+#endif
+    for (ptrdiff_t u = 0; u < m; u++) {
+        const ptrdiff_t t = t0 + u;
+        const double* row = rows + u * pairs;
+        const double wj = weight[phase + u], tj = position[phase + u];
+        double centre;
+#if SOUNDSTAGE_VECTORS
+        soundstage_quad sum;
+        for (ptrdiff_t q = 0; q < quads; q++) {
+            soundstage_quad r;
+            memcpy(&r, row + 4 * q, sizeof r);
+            ms[q] = ms[q] + wj * (r * SOUNDSTAGE_SWAP_PAIRS(r));
+            sq[q] = sq[q] + wj * (r * r);
+            soundstage_quad part = (start[q] + tj * slope[q]) * r;
+            sum = q == 0 ? part : sum + part;
+        }
+        centre = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+#else
+        double sum[4];
+        for (ptrdiff_t k = 0; k < pairs; k++) {
+            acc_ms[k] = acc_ms[k] + wj * (row[k] * row[k ^ 1]);
+            acc_sq[k] = acc_sq[k] + wj * (row[k] * row[k]);
+            double part = (coef_start[k] + tj * coef_slope[k]) * row[k];
+            sum[k & 3] = k < 4 ? part : sum[k & 3] + part;
+        }
+        centre = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+#endif
+        double s = strength;
+        if (ramp_length >= 0.0) {
+            double phase_ = (ramp_elapsed + (double)(t + 1)) / (ramp_length + 1.0);
+            phase_ = phase_ < 1.0 ? phase_ : 1.0;
+            s = ramp_start + (ramp_end - ramp_start) * (0.5 - 0.5 * cos(M_PI * phase_));
+        }
+        centre = s * centre;
+        out[t] = (float)((double)x[t] - centre);
+        out[n + t] = (float)((double)x[n + t] - centre);
+        out[2 * n + t] = (float)centre;
+    }
+#if SOUNDSTAGE_VECTORS
+    for (ptrdiff_t q = 0; q < quads; q++) {
+        memcpy(acc_ms + 4 * q, &ms[q], sizeof ms[q]);
+        memcpy(acc_sq + 4 * q, &sq[q], sizeof sq[q]);
+    }
+#endif
+}
+
+#endif
