@@ -87,6 +87,33 @@ def test_strength_scales_the_centre():
     np.testing.assert_allclose(half[2], 0.5 * full[2], atol=1e-6)
 
 
+def test_strength_ramp_is_a_raised_cosine_per_sample():
+    """The kernel's strength ramp (an upmix-bypass change) scales the strength-1 centre by the
+    raised cosine sample by sample, stays lossless, and in blocks equals one call bitwise."""
+    x = np.random.default_rng(6).standard_normal((2, 3000)).astype(np.float32)
+    n, (start, end, length) = x.shape[1], (0.2, 0.9, 1000)
+    full = CentreExtractor(EDGES, FS).process(x)
+    ramped = np.empty_like(full)
+    CentreExtractor(EDGES, FS).process_into(x, ramped, strength_ramp=(start, end, length, 0))
+    phase = np.minimum(np.arange(1, n + 1) / (length + 1), 1.0)
+    strength = start + (end - start) * (0.5 - 0.5 * np.cos(np.pi * phase))
+    np.testing.assert_allclose(ramped[2], strength * full[2], rtol=0, atol=2e-6)
+    np.testing.assert_allclose(ramped[0] + ramped[2], x[0], rtol=0, atol=2e-6)
+    extractor, parts = CentreExtractor(EDGES, FS), []
+    for a in range(0, n, 301):
+        part = np.empty((3, min(301, n - a)), np.float32)
+        extractor.process_into(np.ascontiguousarray(x[:, a:a + 301]), part, strength_ramp=(start, end, length, a))
+        parts.append(part)
+    assert np.array_equal(np.concatenate(parts, axis=1), ramped)
+
+
+@pytest.mark.parametrize("ramp", [(0.0, 1.5, 10, 0), (0.0, 1.0, -1, 0), (0.0, 1.0), "ramp"])
+def test_bad_strength_ramp(ramp):
+    x = np.zeros((2, 8), np.float32)
+    with pytest.raises(ParameterError, match=r"strength_ramp"):
+        CentreExtractor(EDGES, FS).process_into(x, np.empty((3, 8), np.float32), strength_ramp=ramp)
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.integers(1, 65536), min_size=1, max_size=8), st.integers(0, 2**31))
 def test_streaming_is_bitwise_one_call(sizes, seed):
