@@ -46,10 +46,21 @@ typedef long long soundstage_quad_index __attribute__((vector_size(32)));
 #define SOUNDSTAGE_VECTORS 0
 #endif
 
+/* |v| < 1e-30 → 0 (as flush_denormal in _dsp.pxd), lane by lane */
+#if SOUNDSTAGE_VECTORS
+typedef long long soundstage_pair_mask __attribute__((vector_size(16)));
+static inline soundstage_pair soundstage_flush_pair(soundstage_pair v)
+{
+    soundstage_pair_mask keep = (v >= 1e-30) | (v <= -1e-30);
+    return (soundstage_pair)((soundstage_pair_mask)v & keep);
+}
+#endif
+
 static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], const float* x, ptrdiff_t n,
                                          ptrdiff_t t0, ptrdiff_t m, double* rows, ptrdiff_t num_edges,
-                                         ptrdiff_t lanes)
+                                         ptrdiff_t lanes, ptrdiff_t phase, ptrdiff_t hop)
 {
+    ptrdiff_t to_grid = hop - phase;  /* samples until the next grid point, where the state is flushed */
 #if SOUNDSTAGE_VECTORS
     soundstage_pair b0[SOUNDSTAGE_SPLIT_MAX_EDGES], b1[SOUNDSTAGE_SPLIT_MAX_EDGES], b2[SOUNDSTAGE_SPLIT_MAX_EDGES];
     soundstage_pair a1[SOUNDSTAGE_SPLIT_MAX_EDGES], a2[SOUNDSTAGE_SPLIT_MAX_EDGES];
@@ -71,7 +82,7 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
         soundstage_pair rest = SOUNDSTAGE_PAIR(0.5 * (left + right), 0.5 * (left - right));
         double* row = rows + u * 2 * lanes;
         for (ptrdiff_t e = 0; e < num_edges; e++) {
-            soundstage_pair y = (((b0[e] * rest + b1[e] * x1[e]) + b2[e] * x2[e]) - a2[e] * y2[e]) - a1[e] * y1[e];
+            soundstage_pair y = (b0[e] * rest + ((b1[e] * x1[e] + b2[e] * x2[e]) - a2[e] * y2[e])) - a1[e] * y1[e];
             x2[e] = x1[e];
             x1[e] = rest;
             y2[e] = y1[e];
@@ -82,6 +93,15 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
         memcpy(row + 2 * num_edges, &rest, sizeof rest);
         for (ptrdiff_t k = 2 * (num_edges + 1); k < 2 * lanes; k++)
             row[k] = 0.0;
+        if (--to_grid == 0) {
+            to_grid = hop;
+            for (ptrdiff_t e = 0; e < num_edges; e++) {
+                x1[e] = soundstage_flush_pair(x1[e]);
+                x2[e] = soundstage_flush_pair(x2[e]);
+                y1[e] = soundstage_flush_pair(y1[e]);
+                y2[e] = soundstage_flush_pair(y2[e]);
+            }
+        }
     }
     for (ptrdiff_t e = 0; e < num_edges; e++) {
         hist[e][0] = x1[e][0]; hist[e][1] = x1[e][1];
@@ -97,8 +117,8 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
         for (ptrdiff_t e = 0; e < num_edges; e++) {
             double* h = hist[e];
             for (int c = 0; c < 2; c++) {
-                double y = (((coef[e][0] * rest[c] + coef[e][1] * h[c]) + coef[e][2] * h[2 + c])
-                            - coef[e][4] * h[6 + c]) - coef[e][3] * h[4 + c];
+                double y = (coef[e][0] * rest[c] + ((coef[e][1] * h[c] + coef[e][2] * h[2 + c])
+                                                     - coef[e][4] * h[6 + c])) - coef[e][3] * h[4 + c];
                 h[2 + c] = h[c];
                 h[c] = rest[c];
                 h[6 + c] = h[4 + c];
@@ -111,6 +131,12 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
         row[2 * num_edges + 1] = rest[1];
         for (ptrdiff_t k = 2 * (num_edges + 1); k < 2 * lanes; k++)
             row[k] = 0.0;
+        if (--to_grid == 0) {
+            to_grid = hop;
+            for (ptrdiff_t e = 0; e < num_edges; e++)
+                for (int k = 0; k < 8; k++)
+                    hist[e][k] = fabs(hist[e][k]) >= 1e-30 ? hist[e][k] : 0.0;
+        }
     }
 #endif
 }
@@ -186,6 +212,59 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
         memcpy(acc_sq + 4 * q, &sq[q], sizeof sq[q]);
     }
 #endif
+}
+
+/* 3. soundstage_upmix_gains: at a grid point, per band b < lanes (lanes a compile-time constant
+ * where inlined, so the band loop runs on vector lanes): the averages from the hop's weighted
+ * sums, P = flush(decay·P + acc), the projection γ = P_ms/(P_ss + 1e-4 P_mm + 1e-12), the
+ * coherent share w = clip((P_lr − κ√(P_ll P_rr))/((1 − κ) P_res + 1e-30), 0, 1) with P_lr =
+ * P_mm − P_ss, P_ll/rr = P_mm + P_ss ± 2 P_ms, P_res = max(P_mm − γ P_ms, 0); the coefficients
+ * of M_b and S_b then move over the next hop from where this hop ended to (w, −w γ). */
+static inline double soundstage_flush(double v) { return fabs(v) >= 1e-30 ? v : 0.0; }
+static inline double soundstage_positive(double v) { return v > 0.0 ? v : 0.0; }
+
+static inline void soundstage_upmix_gains(ptrdiff_t lanes, double* acc_ms, double* acc_sq, double* p_ms,
+                                          double* p_mm, double* p_ss, double* coef_start, double* coef_slope,
+                                          double decay, double kappa)
+{
+    double ms[SOUNDSTAGE_SPLIT_MAX_EDGES], mm[SOUNDSTAGE_SPLIT_MAX_EDGES], ss[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    double a_end[SOUNDSTAGE_SPLIT_MAX_EDGES], c_end[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    double w_new[SOUNDSTAGE_SPLIT_MAX_EDGES], c_new[SOUNDSTAGE_SPLIT_MAX_EDGES];
+    for (ptrdiff_t b = 0; b < lanes; b++) {
+        ms[b] = acc_ms[2 * b];
+        mm[b] = acc_sq[2 * b];
+        ss[b] = acc_sq[2 * b + 1];
+        a_end[b] = coef_start[2 * b] + coef_slope[2 * b];
+        c_end[b] = coef_start[2 * b + 1] + coef_slope[2 * b + 1];
+    }
+    for (ptrdiff_t b = 0; b < lanes; b++) {
+        double pms = soundstage_flush(decay * p_ms[b] + ms[b]);
+        double pmm = soundstage_flush(decay * p_mm[b] + mm[b]);
+        double pss = soundstage_flush(decay * p_ss[b] + ss[b]);
+        p_ms[b] = pms;
+        p_mm[b] = pmm;
+        p_ss[b] = pss;
+        double g = pms / (pss + 1e-4 * pmm + 1e-12);
+        double p_lr = pmm - pss;
+        double p_ll = pmm + pss + 2.0 * pms;
+        double p_rr = pmm + pss - 2.0 * pms;
+        double floor_ = kappa * sqrt(soundstage_positive(p_ll * p_rr));
+        double p_res = soundstage_positive(pmm - g * pms);
+        double w = soundstage_positive((p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30));
+        w = w < 1.0 ? w : 1.0;
+        w_new[b] = w;
+        c_new[b] = -w * g;
+    }
+    for (ptrdiff_t b = 0; b < lanes; b++) {
+        coef_start[2 * b] = a_end[b];
+        coef_start[2 * b + 1] = c_end[b];
+        coef_slope[2 * b] = w_new[b] - a_end[b];
+        coef_slope[2 * b + 1] = c_new[b] - c_end[b];
+    }
+    for (ptrdiff_t k = 0; k < 2 * lanes; k++) {
+        acc_ms[k] = 0.0;
+        acc_sq[k] = 0.0;
+    }
 }
 
 #endif

@@ -53,13 +53,15 @@ import scipy.signal
 from soundstage._errors import ParameterError
 from soundstage._kernels._checks import check_audio, check_out, finite_array
 
-from _dsp cimport flush_denormal
 from _fpu cimport fpu_enter, fpu_leave
 
 cdef extern from "_upmix_simd.h" nogil:
     void band_split "soundstage_band_split" (double (*coef)[5], double (*hist)[8], const float* x, Py_ssize_t n,
                                              Py_ssize_t t0, Py_ssize_t m, double* rows, Py_ssize_t num_edges,
-                                             Py_ssize_t lanes)
+                                             Py_ssize_t lanes, Py_ssize_t phase, Py_ssize_t hop)
+    void upmix_gains "soundstage_upmix_gains" (
+        Py_ssize_t lanes, double* acc_ms, double* acc_sq, double* p_ms, double* p_mm, double* p_ss,
+        double* coef_start, double* coef_slope, double decay, double kappa)
     void upmix_mix "soundstage_upmix_mix" (
         const double* rows, Py_ssize_t m, Py_ssize_t lanes, double* acc_ms, double* acc_sq,
         const double* coef_start, const double* coef_slope, const double* weight, const double* position,
@@ -78,6 +80,8 @@ cdef enum:
     MAX_BANDS = 16
     #: Samples between two evaluations of the gains (the grid counts from the last reset).
     GAIN_HOP = 16
+    #: Samples band-split per pass (a multiple of GAIN_HOP).
+    SPLIT_CHUNK = 128
 
 #: Samples between two evaluations of the per-band gains.
 GAIN_HOP_SAMPLES = GAIN_HOP
@@ -111,73 +115,40 @@ cdef struct Ramp:
     double start, end, length, t0, strength
 
 
-cdef inline double _positive(double v) noexcept nogil:
-    """max(v, 0) (0 for NaN, like fmax), written as a select so band loops vectorise."""
-    return v if v > 0.0 else 0.0
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-@cython.cdivision(True)
-cdef inline void _update_gains(UpmixState* st, Py_ssize_t num_edges, const Py_ssize_t lanes) noexcept nogil:
-    """At a grid point: the averages from the hop's weighted sums, the gains γ_b, w_b, and the
-    coefficients the next hop moves between; denormal-range state flushed to zero."""
-    cdef Py_ssize_t b, k
-    cdef double g, p_lr, p_ll, p_rr, floor_, p_res, w, a, c
-    cdef double kappa = COHERENCE_FLOOR
-    for b in range(lanes):
-        st.p_ms[b] = flush_denormal(st.decay * st.p_ms[b] + st.acc_ms[2 * b])
-        st.p_mm[b] = flush_denormal(st.decay * st.p_mm[b] + st.acc_sq[2 * b])
-        st.p_ss[b] = flush_denormal(st.decay * st.p_ss[b] + st.acc_sq[2 * b + 1])
-        g = st.p_ms[b] / (st.p_ss[b] + 1e-4 * st.p_mm[b] + 1e-12)
-        # coherent share of the residual M_b - γ S_b (Wiener gain above a coherence floor)
-        p_lr = st.p_mm[b] - st.p_ss[b]
-        p_ll = st.p_mm[b] + st.p_ss[b] + 2.0 * st.p_ms[b]
-        p_rr = st.p_mm[b] + st.p_ss[b] - 2.0 * st.p_ms[b]
-        floor_ = kappa * sqrt(_positive(p_ll * p_rr))
-        p_res = _positive(st.p_mm[b] - g * st.p_ms[b])
-        w = _positive((p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30))
-        w = w if w < 1.0 else 1.0
-        # the next hop moves from where this one ended to (w, -w γ)
-        a = st.coef_start[2 * b] + st.coef_slope[2 * b]
-        c = st.coef_start[2 * b + 1] + st.coef_slope[2 * b + 1]
-        st.coef_start[2 * b] = a
-        st.coef_start[2 * b + 1] = c
-        st.coef_slope[2 * b] = w - a
-        st.coef_slope[2 * b + 1] = -w * g - c
-    for k in range(2 * lanes):
-        st.acc_ms[k] = 0.0
-        st.acc_sq[k] = 0.0
-    for b in range(num_edges):
-        for k in range(8):
-            st.hist[b][k] = flush_denormal(st.hist[b][k])
-
-
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
 cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, Ramp* ramp, float* gains,
                       bint record, const Py_ssize_t num_edges, const Py_ssize_t lanes) noexcept nogil:
-    """The whole call, hop by hop (``num_edges`` and ``lanes`` are constants where inlined)."""
-    cdef double rows[GAIN_HOP * 2 * MAX_BANDS]  # the hop's band signals, M_b S_b interleaved
-    cdef Py_ssize_t t0 = 0, m, u, k
+    """The whole call: the band split SPLIT_CHUNK samples at a time (state flushed at each grid
+    point), then hop by hop the mix and, at each grid point, the gains (``num_edges`` and
+    ``lanes`` are constants where inlined)."""
+    cdef double rows[SPLIT_CHUNK * 2 * MAX_BANDS]  # band signals, M_b S_b interleaved per sample
+    cdef Py_ssize_t pairs = 2 * lanes
+    cdef Py_ssize_t t0 = 0, m, h, v, u, k
     cdef double tj
     while t0 < n:
-        m = GAIN_HOP - st.phase
-        if m > n - t0:
-            m = n - t0
-        band_split(st.coef, st.hist, x, n, t0, m, rows, num_edges, lanes)
-        upmix_mix(rows, m, lanes, st.acc_ms, st.acc_sq, st.coef_start, st.coef_slope, st.weight, st.position,
-                  st.phase, x, out, n, t0, ramp.strength, ramp.start, ramp.end, ramp.length, ramp.t0)
-        if record:
-            for u in range(m):
-                tj = st.position[st.phase + u]
-                for k in range(2 * (num_edges + 1)):
-                    gains[k * n + t0 + u] = <float>(st.coef_start[k] + tj * st.coef_slope[k])
-        st.phase += m
-        if st.phase == GAIN_HOP:
-            _update_gains(st, num_edges, lanes)
-            st.phase = 0
+        m = n - t0 if n - t0 < SPLIT_CHUNK else SPLIT_CHUNK
+        band_split(st.coef, st.hist, x, n, t0, m, rows, num_edges, lanes, st.phase, GAIN_HOP)
+        v = 0
+        while v < m:
+            h = GAIN_HOP - st.phase
+            if h > m - v:
+                h = m - v
+            upmix_mix(rows + v * pairs, h, lanes, st.acc_ms, st.acc_sq, st.coef_start, st.coef_slope,
+                      st.weight, st.position, st.phase, x, out, n, t0 + v, ramp.strength, ramp.start,
+                      ramp.end, ramp.length, ramp.t0)
+            if record:
+                for u in range(h):
+                    tj = st.position[st.phase + u]
+                    for k in range(2 * (num_edges + 1)):
+                        gains[k * n + t0 + v + u] = <float>(st.coef_start[k] + tj * st.coef_slope[k])
+            st.phase += h
+            if st.phase == GAIN_HOP:
+                upmix_gains(lanes if lanes > 4 else 4, st.acc_ms, st.acc_sq, st.p_ms, st.p_mm, st.p_ss,
+                            st.coef_start, st.coef_slope, st.decay, COHERENCE_FLOOR)
+                st.phase = 0
+            v += h
         t0 += m
 
 
