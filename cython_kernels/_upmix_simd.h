@@ -142,20 +142,16 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
 }
 
 
-/* 2. soundstage_upmix_mix: samples t0 … t0+m-1 of one gain hop, the hop's samples phase … of
- * the grid. rows as written by the band split (lanes even: two bands per 4-lane vector). Per
- * sample j of the hop and lane k (M_b at 2b, S_b at 2b+1):
+/* 2. soundstage_upmix_mix: samples u = 0 … m-1 of one gain hop, hop samples phase … . rows as
+ * written by the band split (lanes even: two bands per 4-lane vector). Per sample j of the hop
+ * and lane k (M_b at 2b, S_b at 2b+1):
  *     acc_ms[k] += weight[j] · (M_b S_b),   acc_sq[k] += weight[j] · row[k]²,
- *     centre = strength · Σ_k (coef_start[k] + position[j] · coef_slope[k]) · row[k]
- * (the sum: lanes in vector order, then the four lanes of the vector pairwise), and
- * out = (L - centre, R - centre, centre) in float32. The strength is ``strength``, or with
- * ramp_length >= 0 the raised cosine start + (end - start)(1 - cos(π min((elapsed + t + 1) /
- * (ramp_length + 1), 1)))/2 at sample t of the call. */
+ *     parts[u][i] = Σ_q (coef_start[k] + position[j] · coef_slope[k]) · row[k],  k = 4q + i
+ * (summed over the vectors q in order); soundstage_upmix_write then adds the four lanes. */
 static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff_t lanes, double* acc_ms,
                                         double* acc_sq, const double* coef_start, const double* coef_slope,
                                         const double* weight, const double* position, ptrdiff_t phase,
-                                        const float* x, float* out, ptrdiff_t n, ptrdiff_t t0, double strength,
-                                        double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
+                                        double* parts)
 {
     const ptrdiff_t pairs = 2 * lanes;
 #if SOUNDSTAGE_VECTORS
@@ -168,13 +164,9 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
         memcpy(&start[q], coef_start + 4 * q, sizeof start[q]);
         memcpy(&slope[q], coef_slope + 4 * q, sizeof slope[q]);
     }
-#endif
     for (ptrdiff_t u = 0; u < m; u++) {
-        const ptrdiff_t t = t0 + u;
         const double* row = rows + u * pairs;
         const double wj = weight[phase + u], tj = position[phase + u];
-        double centre;
-#if SOUNDSTAGE_VECTORS
         soundstage_quad sum;
         for (ptrdiff_t q = 0; q < quads; q++) {
             soundstage_quad r;
@@ -184,34 +176,60 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
             soundstage_quad part = (start[q] + tj * slope[q]) * r;
             sum = q == 0 ? part : sum + part;
         }
-        centre = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        memcpy(parts + 4 * u, &sum, sizeof sum);
+    }
+    for (ptrdiff_t q = 0; q < quads; q++) {
+        memcpy(acc_ms + 4 * q, &ms[q], sizeof ms[q]);
+        memcpy(acc_sq + 4 * q, &sq[q], sizeof sq[q]);
+    }
 #else
-        double sum[4];
+    for (ptrdiff_t u = 0; u < m; u++) {
+        const double* row = rows + u * pairs;
+        const double wj = weight[phase + u], tj = position[phase + u];
+        double* sum = parts + 4 * u;
         for (ptrdiff_t k = 0; k < pairs; k++) {
             acc_ms[k] = acc_ms[k] + wj * (row[k] * row[k ^ 1]);
             acc_sq[k] = acc_sq[k] + wj * (row[k] * row[k]);
             double part = (coef_start[k] + tj * coef_slope[k]) * row[k];
             sum[k & 3] = k < 4 ? part : sum[k & 3] + part;
         }
-        centre = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    }
 #endif
-        double s = strength;
-        if (ramp_length >= 0.0) {
-            double phase_ = (ramp_elapsed + (double)(t + 1)) / (ramp_length + 1.0);
-            phase_ = phase_ < 1.0 ? phase_ : 1.0;
-            s = ramp_start + (ramp_end - ramp_start) * (0.5 - 0.5 * cos(M_PI * phase_));
+}
+
+/* soundstage_upmix_write: samples t0 … t0+m-1 of the call from parts (m, 4): centre =
+ * strength · ((p0 + p1) + (p2 + p3)), out = (L - centre, R - centre, centre) in float32. The
+ * strength is ``strength``, or with ramp_length >= 0 the raised cosine start + (end - start)
+ * (1 - cos(π min((elapsed + t + 1)/(ramp_length + 1), 1)))/2 at sample t of the call. */
+static inline void soundstage_upmix_write(const double* parts, ptrdiff_t m, const float* x, float* out,
+                                          ptrdiff_t n, ptrdiff_t t0, double strength, double ramp_start,
+                                          double ramp_end, double ramp_length, double ramp_elapsed)
+{
+    const float* left = x + t0;
+    const float* right = x + n + t0;
+    float* out_left = out + t0;
+    float* out_right = out + n + t0;
+    float* out_centre = out + 2 * n + t0;
+    if (ramp_length < 0.0) {
+        for (ptrdiff_t u = 0; u < m; u++) {
+            const double* p = parts + 4 * u;
+            double centre = strength * ((p[0] + p[1]) + (p[2] + p[3]));
+            out_left[u] = (float)((double)left[u] - centre);
+            out_right[u] = (float)((double)right[u] - centre);
+            out_centre[u] = (float)centre;
         }
-        centre = s * centre;
-        out[t] = (float)((double)x[t] - centre);
-        out[n + t] = (float)((double)x[n + t] - centre);
-        out[2 * n + t] = (float)centre;
+        return;
     }
-#if SOUNDSTAGE_VECTORS
-    for (ptrdiff_t q = 0; q < quads; q++) {
-        memcpy(acc_ms + 4 * q, &ms[q], sizeof ms[q]);
-        memcpy(acc_sq + 4 * q, &sq[q], sizeof sq[q]);
+    for (ptrdiff_t u = 0; u < m; u++) {
+        const double* p = parts + 4 * u;
+        double phase = (ramp_elapsed + (double)(t0 + u + 1)) / (ramp_length + 1.0);
+        phase = phase < 1.0 ? phase : 1.0;
+        double s = ramp_start + (ramp_end - ramp_start) * (0.5 - 0.5 * cos(M_PI * phase));
+        double centre = s * ((p[0] + p[1]) + (p[2] + p[3]));
+        out_left[u] = (float)((double)left[u] - centre);
+        out_right[u] = (float)((double)right[u] - centre);
+        out_centre[u] = (float)centre;
     }
-#endif
 }
 
 /* 3. soundstage_upmix_gains: at a grid point, per band b < lanes (lanes a compile-time constant

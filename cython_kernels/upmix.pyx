@@ -65,8 +65,10 @@ cdef extern from "_upmix_simd.h" nogil:
     void upmix_mix "soundstage_upmix_mix" (
         const double* rows, Py_ssize_t m, Py_ssize_t lanes, double* acc_ms, double* acc_sq,
         const double* coef_start, const double* coef_slope, const double* weight, const double* position,
-        Py_ssize_t phase, const float* x, float* out, Py_ssize_t n, Py_ssize_t t0, double strength,
-        double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
+        Py_ssize_t phase, double* parts)
+    void upmix_write "soundstage_upmix_write" (
+        const double* parts, Py_ssize_t m, const float* x, float* out, Py_ssize_t n, Py_ssize_t t0,
+        double strength, double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
 
 cnp.import_array()
 
@@ -124,6 +126,7 @@ cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, 
     point), then hop by hop the mix and, at each grid point, the gains (``num_edges`` and
     ``lanes`` are constants where inlined)."""
     cdef double rows[SPLIT_CHUNK * 2 * MAX_BANDS]  # band signals, M_b S_b interleaved per sample
+    cdef double parts[SPLIT_CHUNK * 4]  # per sample, the centre's four partial sums
     cdef Py_ssize_t pairs = 2 * lanes
     cdef Py_ssize_t t0 = 0, m, h, v, u, k
     cdef double tj
@@ -136,8 +139,7 @@ cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, 
             if h > m - v:
                 h = m - v
             upmix_mix(rows + v * pairs, h, lanes, st.acc_ms, st.acc_sq, st.coef_start, st.coef_slope,
-                      st.weight, st.position, st.phase, x, out, n, t0 + v, ramp.strength, ramp.start,
-                      ramp.end, ramp.length, ramp.t0)
+                      st.weight, st.position, st.phase, parts + 4 * v)
             if record:
                 for u in range(h):
                     tj = st.position[st.phase + u]
@@ -149,6 +151,7 @@ cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, 
                             st.coef_start, st.coef_slope, st.decay, COHERENCE_FLOOR)
                 st.phase = 0
             v += h
+        upmix_write(parts, m, x, out, n, t0, ramp.strength, ramp.start, ramp.end, ramp.length, ramp.t0)
         t0 += m
 
 
