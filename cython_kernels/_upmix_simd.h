@@ -77,10 +77,17 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
         y1[e] = SOUNDSTAGE_PAIR(hist[e][4], hist[e][5]);
         y2[e] = SOUNDSTAGE_PAIR(hist[e][6], hist[e][7]);
     }
+    /* M and S of every sample first (vectorised across samples), where the last band goes */
+    const float* left = x + t0;
+    const float* right = x + n + t0;
     for (ptrdiff_t u = 0; u < m; u++) {
-        double left = (double)x[t0 + u], right = (double)x[n + t0 + u];
-        soundstage_pair rest = SOUNDSTAGE_PAIR(0.5 * (left + right), 0.5 * (left - right));
+        rows[u * 2 * lanes + 2 * num_edges] = 0.5 * ((double)left[u] + (double)right[u]);
+        rows[u * 2 * lanes + 2 * num_edges + 1] = 0.5 * ((double)left[u] - (double)right[u]);
+    }
+    for (ptrdiff_t u = 0; u < m; u++) {
         double* row = rows + u * 2 * lanes;
+        soundstage_pair rest;
+        memcpy(&rest, row + 2 * num_edges, sizeof rest);
         for (ptrdiff_t e = 0; e < num_edges; e++) {
             soundstage_pair y = (b0[e] * rest + ((b1[e] * x1[e] + b2[e] * x2[e]) - a2[e] * y2[e])) - a1[e] * y1[e];
             x2[e] = x1[e];
@@ -145,7 +152,7 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
 /* 2. soundstage_upmix_mix: samples u = 0 … m-1 of one gain hop, hop samples phase … . rows as
  * written by the band split (lanes even: two bands per 4-lane vector). Per sample j of the hop
  * and lane k (M_b at 2b, S_b at 2b+1):
- *     acc_ms[k] += weight[j] · (M_b S_b),   acc_sq[k] += weight[j] · row[k]²,
+ *     acc_ms[k] += (weight[j] · row[k]) · row[k^1],   acc_sq[k] += (weight[j] · row[k]) · row[k],
  *     parts[u][i] = Σ_q (coef_start[k] + position[j] · coef_slope[k]) · row[k],  k = 4q + i
  * (summed over the vectors q in order); soundstage_upmix_write then adds the four lanes. */
 static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff_t lanes, double* acc_ms,
@@ -171,8 +178,9 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
         for (ptrdiff_t q = 0; q < quads; q++) {
             soundstage_quad r;
             memcpy(&r, row + 4 * q, sizeof r);
-            ms[q] = ms[q] + wj * (r * SOUNDSTAGE_SWAP_PAIRS(r));
-            sq[q] = sq[q] + wj * (r * r);
+            soundstage_quad weighted = wj * r;
+            ms[q] = ms[q] + weighted * SOUNDSTAGE_SWAP_PAIRS(r);
+            sq[q] = sq[q] + weighted * r;
             soundstage_quad part = (start[q] + tj * slope[q]) * r;
             sum = q == 0 ? part : sum + part;
         }
@@ -188,8 +196,8 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
         const double wj = weight[phase + u], tj = position[phase + u];
         double* sum = parts + 4 * u;
         for (ptrdiff_t k = 0; k < pairs; k++) {
-            acc_ms[k] = acc_ms[k] + wj * (row[k] * row[k ^ 1]);
-            acc_sq[k] = acc_sq[k] + wj * (row[k] * row[k]);
+            acc_ms[k] = acc_ms[k] + (wj * row[k]) * row[k ^ 1];
+            acc_sq[k] = acc_sq[k] + (wj * row[k]) * row[k];
             double part = (coef_start[k] + tj * coef_slope[k]) * row[k];
             sum[k & 3] = k < 4 ? part : sum[k & 3] + part;
         }
