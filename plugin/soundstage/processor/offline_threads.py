@@ -24,12 +24,13 @@ from .._kernels.convolver import PartitionedConvolver
 __all__ = ["SplitConvolver", "balanced_split", "render_pipelined"]
 
 # Costs per sample (ns), measured on studio-speaker at 48 kHz with 256-sample partitions
-# (benchmarks/processor.py, benchmarks/kernels.py): the upmix ≈ 30, each input's forward FFT
-# ≈ 1.8, each output ≈ 2.2 (inverse FFT, flush) + 0.3 per partition of an active path. For the
-# studio chain (82 in all) the calling thread takes the upmix and the first output (45), the
-# worker the other four (43); two-output presets leave the whole FIR matrix to the worker. Only
-# the balance depends on them, never the output.
-_UPMIX_COST = 30.0
+# (benchmarks/processor.py, benchmarks/kernels.py): the upmix ≈ 10 (its gains evaluated every 16
+# samples; ≈ 30 when they were evaluated per sample), each input's forward FFT ≈ 1.8, each output
+# ≈ 2.2 (inverse FFT, flush) + 0.3 per partition of an active path. For the studio chain the
+# calling thread takes the upmix and the first two outputs, the worker the other three;
+# two-output presets leave the whole FIR matrix to the worker. Only the balance depends on them,
+# never the output.
+_UPMIX_COST = 10.0
 _FORWARD_COST_PER_INPUT = 1.8
 _OUTPUT_COST = 2.2
 _PATH_COST = 0.3  # per partition of an active path
