@@ -1,23 +1,22 @@
-/* The upmix's per-sample loops (cython_kernels/upmix.pyx): the band split and the mix.
+/* The upmix's per-sample loops (cython_kernels/upmix.pyx): band split, mix, output, gains.
  *
- * Written with GCC/Clang vector types because the compiler's auto-vectoriser spilled the filter
- * state and the band sums through memory (store-forwarding stalls on the critical path); other
- * compilers get the same operations lane by lane. No call allocates; both run inside nogil.
+ * Written with GCC/Clang vector types (pairs and quads of doubles: SSE2/AVX registers) because
+ * the compiler's auto-vectoriser spilled the filter state and the band sums through memory
+ * (store-forwarding stalls on the critical path); other compilers (or -DSOUNDSTAGE_VECTORS=0)
+ * get the same arithmetic lane by lane. Nothing here allocates; everything runs inside nogil.
+ * No result depends on how a stream is chunked (and no contraction: -ffp-contract=off).
  *
  * 1. soundstage_band_split: the complementary band split of M = (L+R)/2 and S = (L-R)/2.
- *
- * Band e (e < num_edges) is a direct-form-I biquad low-pass of what the bands before it left
- * (the remainder), the last band is the final remainder, so the bands add up to the input. M and
- * S go through the same filters, so each filter runs on a pair of lanes (M, S): with GCC/Clang
- * vector types the pair is one SSE2/AVX register and the loop carries one multiply and one
- * subtraction per sample and edge; other compilers get the same arithmetic lane by lane. The
- * filter state lives in registers for the duration of a call (num_edges is a compile-time
- * constant where the caller is inlined). IEEE results are identical either way (no contraction:
- * the build passes -ffp-contract=off).
- *
- * coef[e] = b0 b1 b2 a1 a2; hist[e] = x1[M] x1[S] x2[M] x2[S] y1[M] y1[S] y2[M] y2[S].
- * Row u of rows (m rows of 2*lanes doubles) receives M_0 S_0 M_1 S_1 … M_(lanes-1) S_(lanes-1)
- * of sample t0 + u of x (2, n) float32; bands past the last are zero.
+ *    Band e (e < num_edges) is a direct-form-I biquad low-pass of what the bands before it left
+ *    (the remainder), the last band is the final remainder, so the bands add up to the input.
+ *    M and S go through the same filters, so each filter runs on a pair of lanes (M, S); the
+ *    loop carries one multiply and one subtraction per sample and edge, and the state stays in
+ *    registers for a pass (num_edges is a compile-time constant where the caller is inlined).
+ *    coef[e] = b0 b1 b2 a1 a2; hist[e] = x1[M] x1[S] x2[M] x2[S] y1[M] y1[S] y2[M] y2[S].
+ *    Row u of rows (m rows of 2*lanes doubles) receives M_0 S_0 M_1 S_1 … M_(lanes-1) S_(lanes-1)
+ *    of sample t0 + u of x (2, n) float32; bands past the last are zero.
+ * 2. soundstage_upmix_mix / soundstage_upmix_write: the hop's weighted power sums and the centre.
+ * 3. soundstage_upmix_gains: the gains at a grid point.
  */
 #ifndef SOUNDSTAGE_UPMIX_SIMD_H
 #define SOUNDSTAGE_UPMIX_SIMD_H
@@ -31,8 +30,15 @@
 
 #define SOUNDSTAGE_SPLIT_MAX_EDGES 16
 
+#ifndef SOUNDSTAGE_VECTORS  /* -DSOUNDSTAGE_VECTORS=0 builds the lane-by-lane form */
 #if defined(__GNUC__) || defined(__clang__)
 #define SOUNDSTAGE_VECTORS 1
+#else
+#define SOUNDSTAGE_VECTORS 0
+#endif
+#endif
+
+#if SOUNDSTAGE_VECTORS
 typedef double soundstage_pair __attribute__((vector_size(16)));
 typedef double soundstage_quad __attribute__((vector_size(32)));
 #define SOUNDSTAGE_PAIR(a, b) ((soundstage_pair){(a), (b)})
@@ -42,8 +48,6 @@ typedef double soundstage_quad __attribute__((vector_size(32)));
 typedef long long soundstage_quad_index __attribute__((vector_size(32)));
 #define SOUNDSTAGE_SWAP_PAIRS(v) __builtin_shuffle((v), (soundstage_quad_index){1, 0, 3, 2})
 #endif
-#else
-#define SOUNDSTAGE_VECTORS 0
 #endif
 
 /* |v| < 1e-30 → 0 (as flush_denormal in _dsp.pxd), lane by lane */
