@@ -129,6 +129,42 @@ def test_streaming_is_bitwise_one_call(sizes, seed):
     assert np.array_equal(extractor.process(x), whole)
 
 
+@pytest.mark.parametrize("edges", [[], [1000.0], [125.0, 300.0, 700.0, 1500.0, 3500.0, 8000.0],
+                                   [100.0, 150.0, 220.0, 330.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0]])
+def test_streaming_is_bitwise_one_call_for_every_band_count(edges):
+    """Chunks that cut the 16-sample gain hops and the 128-sample split passes anywhere give the
+    one-call output and per-sample coefficients bitwise (every specialised lane count)."""
+    x = np.random.default_rng(8).standard_normal((2, 2000)).astype(np.float32)
+    whole, whole_gains = np.empty((3, 2000), np.float32), np.empty((len(edges) + 1, 2, 2000), np.float32)
+    CentreExtractor(edges, FS).process_into(x, whole, whole_gains)
+    extractor, start, parts, gains = CentreExtractor(edges, FS), 0, [], []
+    for size in [1, 15, 17, 127, 129, 16, 300, 1]:
+        part = np.ascontiguousarray(x[:, start:start + size])
+        parts.append(np.empty((3, size), np.float32))
+        gains.append(np.empty((len(edges) + 1, 2, size), np.float32))
+        extractor.process_into(part, parts[-1], gains[-1])
+        start += size
+    parts.append(extractor.process(np.ascontiguousarray(x[:, start:])))
+    assert np.array_equal(np.concatenate(parts, axis=1), whole)
+    assert np.array_equal(np.concatenate(gains, axis=2), whole_gains[:, :, :start])
+
+
+def test_silence_after_a_signal_reaches_exact_zero():
+    """The band-split state is flushed from the denormal range at the gain grid points, so a
+    stream falling silent comes back to exact digital zero (and costs what noise costs)."""
+    x = np.zeros((2, FS), np.float32)
+    x[:, : FS // 5] = np.random.default_rng(9).standard_normal((2, FS // 5))
+    y = CentreExtractor(EDGES, FS).process(x)
+    assert np.all(y[:, FS // 2:] == 0.0)
+
+
+def test_restores_the_callers_floating_point_mode():
+    """Flush-to-zero is set for the call only: subnormal float32 arithmetic works afterwards."""
+    CentreExtractor(EDGES, FS).process(np.full((2, 64), 1e-39, np.float32))
+    tiny = np.array([1e-39], np.float32)
+    assert (tiny * np.float32(1.0))[0] != 0.0
+
+
 @pytest.mark.parametrize(
     ("args", "kwargs", "match"),
     [
