@@ -36,6 +36,8 @@ extensions = [
         f"soundstage._kernels.{pyx.stem}",
         [f"{KERNEL_DIR}/{pyx.name}"],
         include_dirs=[numpy.get_include(), KERNEL_DIR],
+        # C headers the kernels include (_fpu.h, _upmix_simd.h): a change rebuilds them
+        depends=[f"{KERNEL_DIR}/{header.name}" for header in sorted((HERE / KERNEL_DIR).glob("*.h"))],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         # IEEE results unchanged (no -ffast-math): no FMA contraction; sqrt without errno and no
         # FP-exception traps, so loops with sqrt and selects (the upmix's band loop) vectorise.

@@ -23,10 +23,18 @@ P_ss = E[S_b²], P_mm = E[M_b²]:
    transient on one side over a steady source on the other (whose product with it averages to
    zero) give w ≈ 0 and stay in L', R' with their own polarity; a centred source gives w = 1.
 
-    Ĉ = strength · Σ_b w_b (M_b - γ_b S_b),   L' = L - Ĉ,   R' = R - Ĉ
+    Ĉ = strength · Σ_b (a_b M_b + c_b S_b),   a_b = w_b,  c_b = -w_b γ_b,
+    L' = L - Ĉ,   R' = R - Ĉ
 
-so L' + Ĉ = L always: the upmix is lossless when summed back. Zero latency (the estimates used
-at sample n include sample n).
+so L' + Ĉ = L always: the upmix is lossless when summed back. Zero latency.
+
+The averages move slowly (40 ms), so the gains are evaluated every GAIN_HOP = 16 samples
+(0.33 ms at 48 kHz) on a grid counted from the last reset, not per sample: the one-pole average
+sampled every K samples is P(k+1) = β^K P(k) + Σ_j α β^(K-1-j) x_j (β = 1 - α), accumulated
+sample by sample with fixed weights, and the coefficients a_b, c_b used in hop k+1 move
+linearly from the gains of grid point k-1 to those of grid point k (reached at the hop's last
+sample). The divisions and the square root run once per band per hop; the per-sample work is
+the band split, three products and weighted sums per band, and the weighted band sum.
 
 References: C. Avendano, J.-M. Jot, "A frequency-domain approach to multichannel upmix",
 JAES 52(7/8), 2004; C. Faller, "Multiple-loudspeaker playback of stereo signals", JAES 54(11),
@@ -35,7 +43,8 @@ recordings", AES 123rd Convention, 2007.
 """
 
 cimport cython
-from libc.math cimport exp, sqrt
+from libc.math cimport cos, exp, sqrt, M_PI
+from libc.string cimport memset
 
 cimport numpy as cnp
 import numpy as np
@@ -44,172 +53,123 @@ import scipy.signal
 from soundstage._errors import ParameterError
 from soundstage._kernels._checks import check_audio, check_out, finite_array
 
-from _dsp cimport flush_denormal
+from _fpu cimport fpu_enter, fpu_leave
+
+cdef extern from "_upmix_simd.h" nogil:
+    void band_split "soundstage_band_split" (double (*coef)[5], double (*hist)[8], const float* x, Py_ssize_t n,
+                                             Py_ssize_t t0, Py_ssize_t m, double* rows, Py_ssize_t num_edges,
+                                             Py_ssize_t lanes, Py_ssize_t phase, Py_ssize_t hop)
+    void upmix_gains "soundstage_upmix_gains" (
+        Py_ssize_t lanes, double* acc_ms, double* acc_sq, double* p_ms, double* p_mm, double* p_ss,
+        double* coef_start, double* coef_slope, double decay, double kappa)
+    void upmix_mix "soundstage_upmix_mix" (
+        const double* rows, Py_ssize_t m, Py_ssize_t lanes, double* acc_ms, double* acc_sq,
+        const double* coef_start, const double* coef_slope, const double* weight, const double* position,
+        Py_ssize_t phase, double* parts)
+    void upmix_write "soundstage_upmix_write" (
+        const double* parts, Py_ssize_t m, const float* x, float* out, Py_ssize_t n, Py_ssize_t t0,
+        double strength, double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
 
 cnp.import_array()
 
-__all__ = ["CentreExtractor"]
+__all__ = ["CentreExtractor", "GAIN_HOP_SAMPLES"]
 
 
 cdef double COHERENCE_FLOOR = 0.25
 
-#: Most bands the kernel holds in its local state (the constructor checks).
 cdef enum:
+    #: Most bands the kernel holds (the constructor checks).
     MAX_BANDS = 16
-    #: Samples per stretch of ``_upmix_block`` (see there).
-    TIME_BLOCK = 32
+    #: Samples between two evaluations of the gains (the grid counts from the last reset).
+    GAIN_HOP = 16
+    #: Samples band-split per pass (a multiple of GAIN_HOP).
+    SPLIT_CHUNK = 128
+
+#: Samples between two evaluations of the per-band gains.
+GAIN_HOP_SAMPLES = GAIN_HOP
 
 
-cdef inline double _positive(double v) noexcept nogil:
-    """max(v, 0) (0 for NaN, like fmax), written as a select so band loops vectorise."""
-    return v if v > 0.0 else 0.0
+cdef struct UpmixState:
+    # band split: per edge b0 b1 b2 a1 a2, and the direct-form-I history of M and S side by side
+    # (x1[M], x1[S], x2[M], x2[S], y1[M], y1[S], y2[M], y2[S])
+    double coef[MAX_BANDS][5]
+    double hist[MAX_BANDS][8]
+    # per lane k = 2b (M_b) and 2b + 1 (S_b): weighted sums over the hop so far of the products
+    # M_b S_b (both lanes) and of the squares, and the coefficients of M_b and S_b (start of the
+    # hop and slope to its end); per band: the averages at the last grid point
+    double acc_ms[2 * MAX_BANDS]
+    double acc_sq[2 * MAX_BANDS]
+    double coef_start[2 * MAX_BANDS]
+    double coef_slope[2 * MAX_BANDS]
+    double p_ms[MAX_BANDS]
+    double p_mm[MAX_BANDS]
+    double p_ss[MAX_BANDS]
+    # α β^(K-1-j) for sample j of a hop, (j + 1)/K, β^K
+    double weight[GAIN_HOP]
+    double position[GAIN_HOP]
+    double decay
+    Py_ssize_t phase  # samples of the current hop already taken
+
+
+cdef struct Ramp:
+    # strength at sample t of the call: start + (end - start)(1 - cos(π min((t0 + t + 1)/(length + 1), 1)))/2,
+    # or the constant ``strength`` when length < 0
+    double start, end, length, t0, strength
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-cdef void _upmix_block(
-    const float* x, float* out, Py_ssize_t n, Py_ssize_t num_edges,
-    const double[:, ::1] coef, double[:, ::1] filt, double[:, ::1] power,
-    double alpha, double strength, float* gains, bint record,
-) noexcept nogil:
-    """One block. ``coef`` (num_edges, 5): b0 b1 b2 a1 a2 of each band-edge low-pass;
-    ``filt`` (num_edges, 4): TDF-II state z1, z2 for M then for S; ``power`` (num_bands, 3):
-    P_ms, P_ss, P_mm. Estimates used at sample n include sample n. ``x`` (2, n) and ``out``
-    (3, n) are C-contiguous float32. With ``record``, ``gains`` (num_bands, 2, n), C-contiguous,
-    receives γ_b and w_b per sample.
-
-    The state lives in local arrays for the block, which runs in stretches of TIME_BLOCK
-    samples, each in three passes: (1) the recursions — the band split edge by edge, then the
-    power averages of all bands (one loop the compiler vectorises across bands) — saving every
-    sample's band signals and averages; (2) the gains γ_b, w_b and the centre share of every
-    band and sample, free of dependences, so the divisions and square roots run vectorised at
-    their throughput instead of one sample's latency chain after another; (3) per sample, the
-    centre summed over the bands in order. Every value is computed by the same IEEE operations
-    as sample by sample, so the output does not depend on the grouping."""
-    cdef Py_ssize_t t, t0, u, tn, e, b, k
-    cdef Py_ssize_t num_bands = num_edges + 1
-    cdef double left, right, m, s, rm, rs, bm, bs, proj, c, g
-    cdef double p_lr, p_ll, p_rr, p_res, floor_, w
-    cdef double kappa = COHERENCE_FLOOR
-    cdef double b0[MAX_BANDS]
-    cdef double b1[MAX_BANDS]
-    cdef double b2[MAX_BANDS]
-    cdef double a1[MAX_BANDS]
-    cdef double a2[MAX_BANDS]
-    cdef double zm1[MAX_BANDS]
-    cdef double zm2[MAX_BANDS]
-    cdef double zs1[MAX_BANDS]
-    cdef double zs2[MAX_BANDS]
-    cdef double pms[MAX_BANDS]
-    cdef double pss[MAX_BANDS]
-    cdef double pmm[MAX_BANDS]
-    cdef double band_m[MAX_BANDS]
-    cdef double band_s[MAX_BANDS]
-    # per sample u of a stretch and band b, at [u * num_bands + b]
-    cdef double st_ms[TIME_BLOCK * MAX_BANDS]
-    cdef double st_ss[TIME_BLOCK * MAX_BANDS]
-    cdef double st_mm[TIME_BLOCK * MAX_BANDS]
-    cdef double st_m[TIME_BLOCK * MAX_BANDS]
-    cdef double st_s[TIME_BLOCK * MAX_BANDS]
-    cdef double st_gamma[TIME_BLOCK * MAX_BANDS]
-    cdef double st_w[TIME_BLOCK * MAX_BANDS]
-    cdef double st_centre[TIME_BLOCK * MAX_BANDS]
-    for e in range(num_edges):
-        b0[e] = coef[e, 0]
-        b1[e] = coef[e, 1]
-        b2[e] = coef[e, 2]
-        a1[e] = coef[e, 3]
-        a2[e] = coef[e, 4]
-        zm1[e] = filt[e, 0]
-        zm2[e] = filt[e, 1]
-        zs1[e] = filt[e, 2]
-        zs2[e] = filt[e, 3]
-    for b in range(num_bands):
-        pms[b] = power[b, 0]
-        pss[b] = power[b, 1]
-        pmm[b] = power[b, 2]
-    t0 = 0
+cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, Ramp* ramp, float* gains,
+                      bint record, const Py_ssize_t num_edges, const Py_ssize_t lanes) noexcept nogil:
+    """The whole call: the band split SPLIT_CHUNK samples at a time (state flushed at each grid
+    point), then hop by hop the mix and, at each grid point, the gains (``num_edges`` and
+    ``lanes`` are constants where inlined)."""
+    cdef double rows[SPLIT_CHUNK * 2 * MAX_BANDS]  # band signals, M_b S_b interleaved per sample
+    cdef double parts[SPLIT_CHUNK * 4]  # per sample, the centre's four partial sums
+    cdef Py_ssize_t pairs = 2 * lanes
+    cdef Py_ssize_t t0 = 0, m, h, v, u, k
+    cdef double tj
     while t0 < n:
-        tn = n - t0
-        if tn > TIME_BLOCK:
-            tn = TIME_BLOCK
-        # (1) the recursions
-        for u in range(tn):
-            left = x[t0 + u]
-            right = x[n + t0 + u]
-            m = 0.5 * (left + right)
-            s = 0.5 * (left - right)
-            rm = m
-            rs = s
-            for e in range(num_edges):
-                # band e = LP_e(remainder), same transposed direct form II as BiquadCascade
-                bm = b0[e] * rm + zm1[e]
-                zm1[e] = flush_denormal(b1[e] * rm - a1[e] * bm + zm2[e])
-                zm2[e] = flush_denormal(b2[e] * rm - a2[e] * bm)
-                bs = b0[e] * rs + zs1[e]
-                zs1[e] = flush_denormal(b1[e] * rs - a1[e] * bs + zs2[e])
-                zs2[e] = flush_denormal(b2[e] * rs - a2[e] * bs)
-                rm = rm - bm
-                rs = rs - bs
-                band_m[e] = bm
-                band_s[e] = bs
-            band_m[num_edges] = rm  # the last band is the remainder
-            band_s[num_edges] = rs
-            k = u * num_bands
-            for b in range(num_bands):
-                bm = band_m[b]
-                bs = band_s[b]
-                pms[b] = flush_denormal(pms[b] + alpha * (bm * bs - pms[b]))
-                pss[b] = flush_denormal(pss[b] + alpha * (bs * bs - pss[b]))
-                pmm[b] = flush_denormal(pmm[b] + alpha * (bm * bm - pmm[b]))
-                st_ms[k + b] = pms[b]
-                st_ss[k + b] = pss[b]
-                st_mm[k + b] = pmm[b]
-                st_m[k + b] = bm
-                st_s[k + b] = bs
-        # (2) gains and centre shares of every band and sample
-        for k in range(tn * num_bands):
-            g = st_ms[k] / (st_ss[k] + 1e-4 * st_mm[k] + 1e-12)
-            # coherent share of the residual bm - γ bs (Wiener gain above a coherence floor)
-            p_lr = st_mm[k] - st_ss[k]
-            p_ll = st_mm[k] + st_ss[k] + 2.0 * st_ms[k]
-            p_rr = st_mm[k] + st_ss[k] - 2.0 * st_ms[k]
-            floor_ = kappa * sqrt(_positive(p_ll * p_rr))
-            p_res = _positive(st_mm[k] - g * st_ms[k])
-            w = (p_lr - floor_) / ((1.0 - kappa) * p_res + 1e-30)
-            w = _positive(w)
-            w = w if w < 1.0 else 1.0
-            st_gamma[k] = g
-            st_w[k] = w
-            st_centre[k] = w * (st_m[k] - g * st_s[k])
-        # (3) the centre, summed over the bands in order
-        for u in range(tn):
-            t = t0 + u
-            k = u * num_bands
-            proj = 0.0
-            for b in range(num_bands):
-                proj = proj + st_centre[k + b]
+        m = n - t0 if n - t0 < SPLIT_CHUNK else SPLIT_CHUNK
+        band_split(st.coef, st.hist, x, n, t0, m, rows, num_edges, lanes, st.phase, GAIN_HOP)
+        v = 0
+        while v < m:
+            h = GAIN_HOP - st.phase
+            if h > m - v:
+                h = m - v
+            upmix_mix(rows + v * pairs, h, lanes, st.acc_ms, st.acc_sq, st.coef_start, st.coef_slope,
+                      st.weight, st.position, st.phase, parts + 4 * v)
             if record:
-                for b in range(num_bands):
-                    gains[2 * b * n + t] = <float>st_gamma[k + b]
-                    gains[(2 * b + 1) * n + t] = <float>st_w[k + b]
-            c = strength * proj
-            left = x[t]
-            right = x[n + t]
-            out[t] = <float>(left - c)
-            out[n + t] = <float>(right - c)
-            out[2 * n + t] = <float>c
-        t0 += tn
-    for e in range(num_edges):
-        filt[e, 0] = zm1[e]
-        filt[e, 1] = zm2[e]
-        filt[e, 2] = zs1[e]
-        filt[e, 3] = zs2[e]
-    for b in range(num_bands):
-        power[b, 0] = pms[b]
-        power[b, 1] = pss[b]
-        power[b, 2] = pmm[b]
+                for u in range(h):
+                    tj = st.position[st.phase + u]
+                    for k in range(2 * (num_edges + 1)):
+                        gains[k * n + t0 + v + u] = <float>(st.coef_start[k] + tj * st.coef_slope[k])
+            st.phase += h
+            if st.phase == GAIN_HOP:
+                upmix_gains(lanes if lanes > 4 else 4, st.acc_ms, st.acc_sq, st.p_ms, st.p_mm, st.p_ss,
+                            st.coef_start, st.coef_slope, st.decay, COHERENCE_FLOOR)
+                st.phase = 0
+            v += h
+        upmix_write(parts, m, x, out, n, t0, ramp.strength, ramp.start, ramp.end, ramp.length, ramp.t0)
+        t0 += m
+
+
+cdef void _dispatch(UpmixState* st, const float* x, float* out, Py_ssize_t n, Ramp* ramp, float* gains,
+                    bint record, Py_ssize_t num_edges) noexcept nogil:
+    """Specialise ``_run`` for the band counts in use (the loops unroll and vectorise)."""
+    if num_edges == 3:
+        _run(st, x, out, n, ramp, gains, record, 3, 4)
+    elif num_edges == 0:
+        _run(st, x, out, n, ramp, gains, record, 0, 2)
+    elif num_edges == 1:
+        _run(st, x, out, n, ramp, gains, record, 1, 2)
+    elif num_edges == 2:
+        _run(st, x, out, n, ramp, gains, record, 2, 4)
+    elif num_edges < 8:
+        _run(st, x, out, n, ramp, gains, record, num_edges, 8)
+    else:
+        _run(st, x, out, n, ramp, gains, record, num_edges, 16)
 
 
 cdef class CentreExtractor:
@@ -230,14 +190,15 @@ cdef class CentreExtractor:
     Notes
     -----
     Band-edge low-passes are 2nd-order Butterworth sections (``scipy.signal.butter``, designed
-    here at construction). Arithmetic is float64 per sample; outputs are rounded to float32 at
-    the end, so ``L' + C`` equals ``L`` to float32 rounding. Chunking gives bitwise the same
-    output as one call; the state is float64 and flushed from subnormals.
+    here at construction), run in direct form I. Arithmetic is float64; outputs are rounded to
+    float32 at the end, so ``L' + C`` equals ``L`` to float32 rounding. The gains are evaluated
+    every :data:`GAIN_HOP_SAMPLES` samples on a grid counted from the last reset and
+    interpolated linearly in between, so chunking gives bitwise the same output as one call.
+    Each call runs with flush-to-zero / denormals-are-zero set (restored afterwards), and the
+    state is flushed from the denormal range at every grid point, so silence reaches exact zero.
     """
 
-    cdef double[:, ::1] _coef
-    cdef double[:, ::1] _filt
-    cdef double[:, ::1] _power
+    cdef UpmixState _st
     cdef Py_ssize_t _num_edges
     cdef double _alpha, _strength, _sample_rate, _time_constant_ms
     cdef object _edges
@@ -265,21 +226,33 @@ cdef class CentreExtractor:
         self._time_constant_ms = time_constant_ms
         self._alpha = 1.0 - exp(-1.0 / (time_constant_ms * 1e-3 * sample_rate))
         self.strength = strength
-        coef = np.zeros((max(self._num_edges, 1), 5))
+        memset(&self._st, 0, sizeof(UpmixState))
+        cdef Py_ssize_t e, j
         for e, edge in enumerate(edges):
             sos = scipy.signal.butter(2, edge, btype="lowpass", fs=sample_rate, output="sos")[0]
-            coef[e] = sos[[0, 1, 2, 4, 5]] / sos[3]
-        self._coef = coef
-        self._filt = np.zeros((max(self._num_edges, 1), 4))
-        self._power = np.zeros((self._num_edges + 1, 3))
+            for j, k in enumerate((0, 1, 2, 4, 5)):
+                self._st.coef[e][j] = sos[k] / sos[3]
+        cdef double beta = 1.0 - self._alpha
+        for j in range(GAIN_HOP):
+            self._st.weight[j] = self._alpha * beta ** (GAIN_HOP - 1 - j)
+            self._st.position[j] = (j + 1.0) / GAIN_HOP
+        self._st.decay = beta ** GAIN_HOP
         self._no_gains = np.zeros((1, 2, 1), np.float32)
 
-    def process_into(self, x, out, gains=None) -> None:
+    def process_into(self, x, out, gains=None, strength_ramp=None) -> None:
         """Upmix ``x`` (2, n) float32 L, R into ``out`` (3, n) float32 L', R', C.
 
         ``out`` must be C-contiguous, writable and must not overlap ``x``. ``gains``, if given,
-        a C-contiguous float32 array (num_bands, 2, n), receives each band's projection γ_b
-        and centre gain w_b per sample (to apply the same time-varying upmix to stems).
+        a C-contiguous float32 array (num_bands, 2, n), receives each band's coefficients
+        a_b = w_b and c_b = -w_b γ_b per sample, so that C = strength · Σ_b a_b M_b + c_b S_b
+        (to apply the same time-varying upmix to stems).
+
+        ``strength_ramp = (start, end, length, elapsed)`` moves the strength along a raised
+        cosine instead of holding :attr:`strength`: sample t of this call uses
+        ``start + (end - start)·(1 - cos(π·min((elapsed + t + 1)/(length + 1), 1)))/2``
+        (``length`` ≥ 0 samples, ``elapsed`` ≥ 0 samples of the ramp before this call;
+        ``start``, ``end`` in [0, 1]). The caller advances ``elapsed`` and sets
+        :attr:`strength` to ``end`` when the ramp is over.
         """
         check_audio(x, "x", 2)
         check_out(out, "out", 3, x.shape[1])
@@ -288,6 +261,12 @@ cdef class CentreExtractor:
         cdef char* op = <char*>cnp.PyArray_DATA(out)
         if xp < op + cnp.PyArray_NBYTES(out) and op < xp + cnp.PyArray_NBYTES(x):
             raise ParameterError("out overlaps x; CentreExtractor needs a separate output array")
+        cdef Ramp ramp
+        ramp.strength = self._strength
+        ramp.start = ramp.end = ramp.t0 = 0.0
+        ramp.length = -1.0
+        if strength_ramp is not None:
+            ramp.start, ramp.end, ramp.length, ramp.t0 = self._checked_ramp(strength_ramp)
         cdef Py_ssize_t n = x.shape[1]
         if n == 0:
             return
@@ -301,9 +280,22 @@ cdef class CentreExtractor:
         else:
             gains = self._no_gains
         cdef float* gp = <float*>cnp.PyArray_DATA(gains)
+        cdef unsigned long fpu
         with nogil:
-            _upmix_block(<const float*>xp, <float*>op, n, self._num_edges, self._coef, self._filt,
-                         self._power, self._alpha, self._strength, gp, record)
+            fpu = fpu_enter()
+            _dispatch(&self._st, <const float*>xp, <float*>op, n, &ramp, gp, record, self._num_edges)
+            fpu_leave(fpu)
+
+    @staticmethod
+    def _checked_ramp(strength_ramp):
+        try:
+            start, end, length, elapsed = (float(v) for v in strength_ramp)
+        except (TypeError, ValueError):
+            raise ParameterError(f"strength_ramp must be (start, end, length, elapsed), got {strength_ramp!r}") from None
+        if not (0.0 <= start <= 1.0 and 0.0 <= end <= 1.0 and length >= 0.0 and elapsed >= 0.0):
+            raise ParameterError(f"strength_ramp needs start, end in [0, 1] and length, elapsed >= 0, "
+                                 f"got {strength_ramp!r}")
+        return start, end, length, elapsed
 
     def process(self, x):
         """Upmix ``x`` (2, n) and return a new float32 (3, n) array: L', R', C."""
@@ -313,9 +305,16 @@ cdef class CentreExtractor:
         return out
 
     def reset(self) -> None:
-        """Clear the band-split state and the power estimates."""
-        np.asarray(self._filt)[...] = 0.0
-        np.asarray(self._power)[...] = 0.0
+        """Clear the band-split state, the power estimates and the gains; the gain grid restarts."""
+        memset(self._st.hist, 0, sizeof(self._st.hist))
+        memset(self._st.acc_ms, 0, sizeof(self._st.acc_ms))
+        memset(self._st.acc_sq, 0, sizeof(self._st.acc_sq))
+        memset(self._st.coef_start, 0, sizeof(self._st.coef_start))
+        memset(self._st.coef_slope, 0, sizeof(self._st.coef_slope))
+        memset(self._st.p_ms, 0, sizeof(self._st.p_ms))
+        memset(self._st.p_mm, 0, sizeof(self._st.p_mm))
+        memset(self._st.p_ss, 0, sizeof(self._st.p_ss))
+        self._st.phase = 0
 
     @property
     def strength(self) -> float:
@@ -346,5 +345,5 @@ cdef class CentreExtractor:
 
     @property
     def latency_samples(self) -> int:
-        """0: the estimate for sample n uses samples up to n."""
+        """0: the output at sample n uses samples up to n."""
         return 0

@@ -387,17 +387,11 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._convolver.process_into(upmixed, np.empty((filters.num_drivers, history.shape[1]), dtype=np.float32))
 
     def _upmix_ramped(self, block: np.ndarray, upmixed: np.ndarray) -> None:
-        """The upmix with its extraction strength moving along ``_strength_ramp``: the kernel
-        runs at strength 1 (its centre C₀), and ``s·C₀`` is taken out of left and right."""
+        """The upmix with its extraction strength moving along ``_strength_ramp`` (the kernel
+        ramps it per sample, raised cosine, in step with the convolver's crossfade)."""
         start, end, length, position = self._strength_ramp
         n = block.shape[1]
-        self._extractor.process_into(block, upmixed)
-        phase = np.minimum(np.arange(position + 1, position + n + 1, dtype=np.float64) / (length + 1), 1.0)
-        w = 0.5 - 0.5 * np.cos(np.pi * phase)
-        centre = upmixed[2] * (start + (end - start) * w).astype(np.float32)
-        np.subtract(block[0], centre, out=upmixed[0])
-        np.subtract(block[1], centre, out=upmixed[1])
-        upmixed[2] = centre
+        self._extractor.process_into(block, upmixed, strength_ramp=(start, end, length, position))
         if position + n >= length:
             self._strength_ramp = None
             self._extractor.strength = end

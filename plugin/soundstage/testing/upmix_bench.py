@@ -1,8 +1,9 @@
 """A stem bench for the upmix: synthetic stems, mixed, and each stem's share of C, L′ and R′.
 
 The upmix is adaptive, so a stem's share cannot be had by upmixing the stem alone: the upmix
-runs on the mixture, records its time-varying per-band gains (projection γ_b and centre gain
-w_b), and the same gains are applied to each stem through the same complementary band split.
+runs on the mixture, records its time-varying per-band coefficients (w_b of M_b and −w_b γ_b of
+S_b: centre gain and projection), and the same coefficients are applied to each stem through the
+same complementary band split.
 The stems' centres add up to the mixture's centre exactly (the upmix is linear once its gains
 are fixed), which the bench checks.
 
@@ -147,7 +148,7 @@ def attribute_stems(stems: dict, band_edges_hz=(250.0, 1000.0, 4000.0), sample_r
         x = stem.astype(np.float32).astype(float)
         m_bands = _band_split(0.5 * (x[0] + x[1]), coef)
         s_bands = _band_split(0.5 * (x[0] - x[1]), coef)
-        centre = strength * np.sum(gains[:, 1] * (m_bands - gains[:, 0] * s_bands), axis=0)
+        centre = strength * np.sum(gains[:, 0] * m_bands + gains[:, 1] * s_bands, axis=0)
         left, right = x[0] - centre, x[1] - centre
         energy = np.sum(x**2)
         shares[name] = StemShare(
