@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         add("own irfft (inverse)", size, hop / own_inverse, "scipy.fft.irfft batch", hop / ref_inverse)
 
     print(f"# soundstage kernels, {args.seconds:g} s at {SAMPLE_RATE} Hz, × real time, one core")
-    print(f"| kernel | block | kernel × RT | reference | reference × RT | ratio |")
+    print("| kernel | block | kernel × RT | reference | reference × RT | ratio |")
     print("|---|---:|---:|---|---:|---:|")
     for name, block, k, ref_name, r in rows:
         print(f"| {name} | {block} | {k:.1f} | {ref_name} | {r:.1f} | {k / r:.2f} |")
