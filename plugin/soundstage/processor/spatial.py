@@ -25,6 +25,7 @@ Shorter calls, the single-tap engine and renders that follow a listener track st
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import os
@@ -41,7 +42,8 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
-from .offline_render import OFFLINE_MIN_SAMPLES, render_offline
+from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender
+from .render_stream import RenderStream
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
@@ -449,9 +451,25 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._stream = None
         self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
         self._reset_state()
+        render = self._offline_render(block.shape[1])
+        if render is None:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
+        try:
+            render.push(stereo)
+        except BaseException:
+            render.close()
+            raise
+        return render.finish()
+
+    def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
+        """The offline engine over the prepared, freshly reset kernels (None where the
+        streaming engine must run: the single-tap engine, a listener track, or a latency the
+        block engine cannot compensate). A render keeps the design it started with (a change
+        is adopted by the next call)."""
         filters = self._filters
         if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
-            return super()._one_shot(block, sample_rate, buffer_size)
+            return None
         from .._kernels.block_convolver import BlockConvolver
 
         if self._block_convolver is None or self._block_convolver[0] is not filters:
@@ -461,10 +479,56 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
             pool = self._pool
-        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
-        # A one-shot render keeps the design it started with (a change is adopted next call).
-        return render_offline(stereo, self._upmix_limited, self._block_convolver[1], self._convolver,
-                              fir_latency=filters.latency_samples, pool=pool)
+        return OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
+                             fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
+
+    def render_chunks(self, chunks: Iterable[np.ndarray], sample_rate: float) -> Iterator[np.ndarray]:
+        """Render a stream of input chunks on the offline engine, in bounded memory.
+
+        The processor is reset first. The output comes as it is ready (chunks of any size, not
+        aligned with the input's); joined, it is bitwise ``self(np.concatenate(chunks, axis=1),
+        sample_rate)`` — a one-shot call, time-aligned and as long as the input — whatever the
+        chunking and the number of threads. Memory does not grow with the input (two segments of
+        a few overlap-save blocks). Where a one-shot call streams (the single-tap engine, a
+        listener track, fewer than ``OFFLINE_MIN_SAMPLES`` samples in all) this streams too.
+
+        Parameters
+        ----------
+        chunks : iterable of numpy.ndarray [shape=(channels, m)]
+            Channels-first float32/float64 audio, 1 (mono, a centred source) or 2 channels,
+            every chunk the same channel count; ``m`` may vary (and be 0).
+        sample_rate : float
+            Sample rate in Hz.
+
+        Yields
+        ------
+        numpy.ndarray [shape=(num_drivers, k), dtype=float32]
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> proc = SpatialProcessor("studio-speaker")
+        >>> x = np.random.default_rng(0).standard_normal((2, 30000)).astype(np.float32) * 0.1
+        >>> pieces = proc.render_chunks((x[:, i:i + 7000] for i in range(0, 30000, 7000)), 48000)
+        >>> np.array_equal(np.concatenate(list(pieces), axis=1), proc(x, 48000))
+        True
+        """
+        stream = self.render_stream(sample_rate)
+        try:
+            for chunk in chunks:
+                out = stream.push(chunk)
+                if out.shape[1]:
+                    yield out
+            out = stream.finish()
+            if out.shape[1]:
+                yield out
+        finally:
+            stream.close()
+
+    def render_stream(self, sample_rate: float) -> RenderStream:
+        """A push-style :meth:`render_chunks`: ``push(chunk)`` returns the output ready so far,
+        ``finish()`` the rest, ``close()`` abandons the render (see :class:`.RenderStream`)."""
+        return RenderStream(self, sample_rate)
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
