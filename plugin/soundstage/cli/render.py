@@ -7,7 +7,7 @@ import sys
 
 from .outputs import add_overwrite_flag, checked_output_file
 
-__all__ = ["add_render_parser", "parse_param", "run_render"]
+__all__ = ["add_render_parser", "default_threads", "parse_param", "run_render"]
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -53,6 +53,9 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--bit-depth", type=int, choices=[16, 24, 32], default=None,
                         help="output bit depth; 32 = float (WAV/AIFF only). Default: float WAV/AIFF, 24-bit FLAC")
     parser.add_argument("--buffer-size", type=int, default=8192, help="samples per processing step")
+    parser.add_argument("--threads", type=int, choices=[1, 2], default=None,
+                        help="threads rendering the driver feeds (the output is bitwise the same); default 2 "
+                             "where at least two cores are available to this process, else 1")
     add_overwrite_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_render)
@@ -66,6 +69,18 @@ def _gain(text: str):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--gain takes 'auto' or a number of dB, got {text!r}") from None
+
+
+def default_threads() -> int:
+    """2 where this process may run on at least two cores, else 1: the second thread convolves
+    blocks while the first upmixes, and the output does not depend on it."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -85,7 +100,8 @@ def run_render(args: argparse.Namespace) -> int:
         raise ParameterError(f"--bit-depth 32 (float) is not available for FLAC ({args.output}); use 16 or 24")
     result = render_file(args.input, args.output, args.preset, dict(args.param), monitor=args.monitor,
                          gain=args.gain, bit_depth=args.bit_depth, buffer_size=args.buffer_size,
-                         overwrite=args.overwrite, progress=not args.quiet, track=args.track)
+                         overwrite=args.overwrite, progress=not args.quiet, track=args.track,
+                         num_threads=args.threads if args.threads is not None else default_threads())
     names = result.channel_names
     print(f"wrote {args.output}: {len(names)} channels ({', '.join(names)})", file=sys.stderr)
     print(peak_line(names, result.peaks_dbfs, result.gain_db, result.gain_rule), file=sys.stderr)
