@@ -7,7 +7,7 @@ import sys
 
 from .outputs import add_overwrite_flag, checked_output_file
 
-__all__ = ["add_render_parser", "default_threads", "parse_param", "run_render"]
+__all__ = ["add_render_parser", "parse_param", "run_render"]
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -71,18 +71,6 @@ def _gain(text: str):
         raise argparse.ArgumentTypeError(f"--gain takes 'auto' or a number of dB, got {text!r}") from None
 
 
-def default_threads() -> int:
-    """2 where this process may run on at least two cores, else 1: the second thread convolves
-    blocks while the first upmixes, and the output does not depend on it."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
-
-
 def run_render(args: argparse.Namespace) -> int:
     """Run ``soundstage render`` with parsed ``args``; returns the exit code. Ends with one line
     on stderr: each output channel's peak (dBFS) and the gain applied. The render itself is
@@ -92,6 +80,7 @@ def run_render(args: argparse.Namespace) -> int:
     from .._errors import ParameterError
     from ..batch.levels import peak_line
     from ..batch.render import render_file
+    from ..processor.render_stream import default_num_threads
 
     if not Path(args.input).is_file():
         raise ParameterError(f"input file {args.input} does not exist or is not a file")
@@ -101,7 +90,7 @@ def run_render(args: argparse.Namespace) -> int:
     result = render_file(args.input, args.output, args.preset, dict(args.param), monitor=args.monitor,
                          gain=args.gain, bit_depth=args.bit_depth, buffer_size=args.buffer_size,
                          overwrite=args.overwrite, progress=not args.quiet, track=args.track,
-                         num_threads=args.threads if args.threads is not None else default_threads())
+                         num_threads=args.threads if args.threads is not None else default_num_threads())
     names = result.channel_names
     print(f"wrote {args.output}: {len(names)} channels ({', '.join(names)})", file=sys.stderr)
     print(peak_line(names, result.peaks_dbfs, result.gain_db, result.gain_rule), file=sys.stderr)

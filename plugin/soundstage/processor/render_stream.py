@@ -17,7 +17,21 @@ from .._errors import AudioFormatError
 from .._kernels._checks import within
 from .offline_render import OFFLINE_MIN_SAMPLES
 
-__all__ = ["RenderStream"]
+__all__ = ["RenderStream", "default_num_threads"]
+
+
+def default_num_threads() -> int:
+    """2 where this process may run on at least two cores, else 1 (what ``soundstage render`` and
+    ``compare`` render on): the second thread convolves the FIR matrix's blocks while the first
+    upmixes, and the output does not depend on it. Batch jobs keep 1: they run in a pool of
+    processes already."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
 
 
 class RenderStream:
