@@ -134,6 +134,10 @@ class _MeteredRender:
     def __init__(self, meter: PeakMeter, stream):
         self._meter, self._stream = meter, stream
 
+    @property
+    def num_threads(self) -> int:
+        return getattr(self._stream, "num_threads", 1)
+
     def push(self, chunk: np.ndarray) -> np.ndarray:
         return self._meter._meter(self._stream.push(chunk))
 

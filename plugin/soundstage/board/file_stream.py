@@ -140,20 +140,20 @@ def stream_processor_file(
                 processor.process(np.zeros((channels, 0), np.float32), sample_rate, buffer_size, False)
             bar = _progress_bar(frames, sample_rate, str(in_path.name), progress)
             try:
-                with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as writer:
-                    written = 0
+                with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as file, \
+                        _Writer(file, threaded=getattr(offline, "num_threads", 1) > 1) as writer:
                     while reader.tell() < frames:
                         chunk = reader.read(min(buffer_size, frames - reader.tell()))
                         if chunk.shape[1] == 0:
                             break
                         if offline is None:
-                            out = processor.process(chunk, sample_rate, buffer_size, False)
+                            writer.write(processor.process(chunk, sample_rate, buffer_size, False))
                         else:
-                            out = offline.push(chunk)
-                        written += _write(writer, out)
+                            writer.write(offline.push(chunk))
                         bar.update(min(chunk.shape[1], frames - bar.n))
                         bar.set_postfix_str(_speed(reader.tell(), sample_rate, start))
-                    written += _write(writer, processor.flush() if offline is None else offline.finish())
+                    writer.write(processor.flush() if offline is None else offline.finish())
+                written = writer.written
             finally:
                 if offline is not None:
                     offline.close()
@@ -175,6 +175,45 @@ def _render_stream(processor, sample_rate: float):
     ``flush()``). Both write the one-shot output of the whole file."""
     make = getattr(processor, "render_stream", None)
     return make(sample_rate) if callable(make) else None
+
+
+class _Writer:
+    """Writes output blocks in order, on the calling thread or — ``threaded``, for renders on two
+    threads — on a writer thread (encoding and writing then overlap the upmix of the next
+    chunks; at most ``_WRITES_IN_FLIGHT`` blocks wait). ``written`` counts the frames."""
+
+    def __init__(self, file, threaded: bool):
+        self._file = file
+        self._pool = None
+        if threaded:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-write")
+        self._pending: list = []
+        self.written = 0
+
+    def write(self, block: np.ndarray) -> None:
+        if self._pool is None:
+            self.written += _write(self._file, block)
+            return
+        self._pending.append(self._pool.submit(_write, self._file, block))
+        while len(self._pending) > _WRITES_IN_FLIGHT or (self._pending and self._pending[0].done()):
+            self.written += self._pending.pop(0).result()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            try:
+                for future in self._pending:
+                    self.written += future.result()
+            finally:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Output blocks queued for the writer thread at most (bounded memory).
+_WRITES_IN_FLIGHT = 4
 
 
 def _write(writer, block: np.ndarray) -> int:

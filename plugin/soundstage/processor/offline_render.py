@@ -53,6 +53,9 @@ UPMIX_CHUNK = 8192
 #: Blocks per segment of a chunked render (at least; more if the streaming convolver's warm-up
 #: needs a longer tail): 4 blocks of 6273 samples for the studio speaker, ≈ 0.9 MB in all.
 SEGMENT_BLOCKS = 4
+#: With a worker, the calling thread convolves too only while more than this many blocks wait
+#: (the upmix is the critical path; the worker falls behind only when it loses its core).
+HELP_BACKLOG = 2
 
 
 class _BlockQueue:
@@ -272,7 +275,7 @@ class OfflineRender:
             while (blocks := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
                 self._convolve(*blocks)
         else:  # help only when the worker falls behind: the upmix is the critical path
-            while (blocks := self._queue.claim(wait=False, backlog=1)) is not None:
+            while (blocks := self._queue.claim(wait=False, backlog=HELP_BACKLOG)) is not None:
                 self._convolve(*blocks)
 
     def _limit(self) -> int:

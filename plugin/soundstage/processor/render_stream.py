@@ -56,6 +56,11 @@ class RenderStream:
             processor._stream = None
             processor._layout_memory.clear()
 
+    @property
+    def num_threads(self) -> int:
+        """Threads the render runs on (the processor's ``num_threads``)."""
+        return self._processor.num_threads
+
     def push(self, chunk: np.ndarray) -> np.ndarray:
         """Render ``chunk`` ``(channels, m)``; returns the output samples ready (maybe none)."""
         if self._done:
