@@ -10,6 +10,8 @@ and ``flush()``). Either way the joined output is bitwise the one-shot call's on
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from .._convention import MAX_ABS_SAMPLE, check_finite, check_sample_rate, coerce_audio
@@ -17,7 +19,7 @@ from .._errors import AudioFormatError
 from .._kernels._checks import within
 from .offline_render import OFFLINE_MIN_SAMPLES
 
-__all__ = ["RenderStream", "default_num_threads"]
+__all__ = ["OfflineRendering", "RenderStream", "default_num_threads"]
 
 
 def default_num_threads() -> int:
@@ -134,3 +136,57 @@ class RenderStream:
 
     def _empty(self) -> np.ndarray:
         return np.zeros((self._processor.num_output_channels, 0), np.float32)
+
+
+class OfflineRendering:
+    """Mixin of ``SpatialProcessor``: its offline engine over a stream of chunks (it provides
+    ``_offline_render``, ``_lock`` and the processor protocol)."""
+
+    def render_chunks(self, chunks: Iterable[np.ndarray], sample_rate: float) -> Iterator[np.ndarray]:
+        """Render a stream of input chunks on the offline engine, in bounded memory.
+
+        The processor is reset first. The output comes as it is ready (chunks of any size, not
+        aligned with the input's); joined, it is bitwise ``self(np.concatenate(chunks, axis=1),
+        sample_rate)`` — a one-shot call, time-aligned and as long as the input — whatever the
+        chunking and the number of threads. Memory does not grow with the input (two segments of
+        a few overlap-save blocks). Where a one-shot call streams (the single-tap engine, a
+        listener track, fewer than ``OFFLINE_MIN_SAMPLES`` samples in all) this streams too.
+
+        Parameters
+        ----------
+        chunks : iterable of numpy.ndarray [shape=(channels, m)]
+            Channels-first float32/float64 audio, 1 (mono, a centred source) or 2 channels,
+            every chunk the same channel count; ``m`` may vary (and be 0).
+        sample_rate : float
+            Sample rate in Hz.
+
+        Yields
+        ------
+        numpy.ndarray [shape=(num_drivers, k), dtype=float32]
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from soundstage import SpatialProcessor
+        >>> proc = SpatialProcessor("studio-speaker")
+        >>> x = np.random.default_rng(0).standard_normal((2, 30000)).astype(np.float32) * 0.1
+        >>> pieces = proc.render_chunks((x[:, i:i + 7000] for i in range(0, 30000, 7000)), 48000)
+        >>> np.array_equal(np.concatenate(list(pieces), axis=1), proc(x, 48000))
+        True
+        """
+        stream = self.render_stream(sample_rate)
+        try:
+            for chunk in chunks:
+                out = stream.push(chunk)
+                if out.shape[1]:
+                    yield out
+            out = stream.finish()
+            if out.shape[1]:
+                yield out
+        finally:
+            stream.close()
+
+    def render_stream(self, sample_rate: float) -> "RenderStream":
+        """A push-style :meth:`render_chunks`: ``push(chunk)`` returns the output ready so far,
+        ``finish()`` the rest, ``close()`` abandons the render (see :class:`.RenderStream`)."""
+        return RenderStream(self, sample_rate)

@@ -25,7 +25,6 @@ Shorter calls, the single-tap engine and renders that follow a listener track st
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import os
@@ -43,7 +42,7 @@ from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
 from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender
-from .render_stream import RenderStream
+from .render_stream import OfflineRendering
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
@@ -73,7 +72,7 @@ def _partition_for(sample_rate: float) -> int:
     return next(size for limit, size in _PARTITION if sample_rate <= limit)
 
 
-class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, StreamingProcessor):
+class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, OfflineRendering, StreamingProcessor):
     """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
 
     Parameters
@@ -91,8 +90,8 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         latency of streaming. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low
         latency). Long one-shot calls do not use it (see below).
     num_threads : int, optional
-        1 (default) or 2: long one-shot calls (``reset=True``) convolve the FIR matrix's blocks on
-        a worker thread while the calling thread upmixes ahead and takes blocks when the worker
+        1 (default) or 2: long one-shot calls (``reset=True``) and :meth:`render_chunks` (file
+        renders) convolve the FIR matrix's blocks on a worker thread while the calling thread upmixes ahead and takes blocks when the worker
         falls behind (:mod:`soundstage.processor.offline_render`); the output is bitwise the same
         as with one thread. Streaming calls always run on the calling thread.
     **parameters
@@ -481,54 +480,6 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             pool = self._pool
         return OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
                              fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
-
-    def render_chunks(self, chunks: Iterable[np.ndarray], sample_rate: float) -> Iterator[np.ndarray]:
-        """Render a stream of input chunks on the offline engine, in bounded memory.
-
-        The processor is reset first. The output comes as it is ready (chunks of any size, not
-        aligned with the input's); joined, it is bitwise ``self(np.concatenate(chunks, axis=1),
-        sample_rate)`` — a one-shot call, time-aligned and as long as the input — whatever the
-        chunking and the number of threads. Memory does not grow with the input (two segments of
-        a few overlap-save blocks). Where a one-shot call streams (the single-tap engine, a
-        listener track, fewer than ``OFFLINE_MIN_SAMPLES`` samples in all) this streams too.
-
-        Parameters
-        ----------
-        chunks : iterable of numpy.ndarray [shape=(channels, m)]
-            Channels-first float32/float64 audio, 1 (mono, a centred source) or 2 channels,
-            every chunk the same channel count; ``m`` may vary (and be 0).
-        sample_rate : float
-            Sample rate in Hz.
-
-        Yields
-        ------
-        numpy.ndarray [shape=(num_drivers, k), dtype=float32]
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> proc = SpatialProcessor("studio-speaker")
-        >>> x = np.random.default_rng(0).standard_normal((2, 30000)).astype(np.float32) * 0.1
-        >>> pieces = proc.render_chunks((x[:, i:i + 7000] for i in range(0, 30000, 7000)), 48000)
-        >>> np.array_equal(np.concatenate(list(pieces), axis=1), proc(x, 48000))
-        True
-        """
-        stream = self.render_stream(sample_rate)
-        try:
-            for chunk in chunks:
-                out = stream.push(chunk)
-                if out.shape[1]:
-                    yield out
-            out = stream.finish()
-            if out.shape[1]:
-                yield out
-        finally:
-            stream.close()
-
-    def render_stream(self, sample_rate: float) -> RenderStream:
-        """A push-style :meth:`render_chunks`: ``push(chunk)`` returns the output ready so far,
-        ``finish()`` the rest, ``close()`` abandons the render (see :class:`.RenderStream`)."""
-        return RenderStream(self, sample_rate)
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
