@@ -13,7 +13,6 @@ from soundstage.compare import compare
 from soundstage.compare.render import UNPROCESSED_BYPASS
 from soundstage.monitor import Auralizer, StereoReference
 from soundstage.processor import SpatialProcessor
-from streaming_reference import streaming_render
 
 SR = 48000
 
@@ -38,14 +37,14 @@ def test_renders_are_the_processor_and_the_listening_simulation(result):
         render = result.render(f"preset:{name}")
         preset = presets.load(name)
         processor = SpatialProcessor(preset, **params)
-        feeds = streaming_render(processor, audio, SR)  # the report streams its renders
+        feeds = processor(audio, SR)  # the report renders on the offline engine, bitwise the one-shot call
         assert render.output.driver_feeds.shape == (preset.enclosure.num_drivers, audio.shape[1])
         np.testing.assert_array_equal(render.output.driver_feeds, feeds)
         assert render.output.latency_samples == processor.latency_samples > 0
         ears = Auralizer(preset.enclosure, listener=processor.listener).process(feeds, SR)
         np.testing.assert_array_equal(render.ears, ears)
     np.testing.assert_array_equal(result.render("reference").ears, StereoReference().process(audio, SR))
-    plain = streaming_render(SpatialProcessor("compact-speaker", bypass=UNPROCESSED_BYPASS), audio, SR)
+    plain = SpatialProcessor("compact-speaker", bypass=UNPROCESSED_BYPASS)(audio, SR)
     np.testing.assert_array_equal(result.render("unprocessed:compact-speaker").output.driver_feeds, plain)
     np.testing.assert_array_equal(result.render("input").ears, audio)
 

@@ -102,8 +102,19 @@ class PeakMeter:
     def process(self, audio, sample_rate, buffer_size=8192, reset=True):
         return self._meter(self.processor.process(audio, sample_rate, buffer_size, reset))
 
+    def render_stream(self, sample_rate: float) -> "_MeteredRender | None":
+        """The wrapped processor's offline render (see :func:`soundstage.stream_file`), metered
+        like :meth:`process`; None if it has none."""
+        make = getattr(self.processor, "render_stream", None)
+        if not callable(make):
+            return None
+        self.peaks = None
+        return _MeteredRender(self, make(sample_rate))
+
     def flush(self) -> np.ndarray:
-        out = self._meter(self.processor.flush())
+        return self._check_clipping(self._meter(self.processor.flush()))
+
+    def _check_clipping(self, out: np.ndarray) -> np.ndarray:
         if self.integer_output and self.peaks is not None and np.max(self.peaks) >= 1.0:
             raise ClippingError(
                 f"{self.output}: the driver feeds would clip in an integer format (peak "
@@ -115,6 +126,26 @@ class PeakMeter:
     def peaks_dbfs(self) -> np.ndarray:
         peaks = np.zeros(1) if self.peaks is None else self.peaks
         return 20 * np.log10(np.maximum(peaks, 1e-12))
+
+
+class _MeteredRender:
+    """A processor's render stream seen through a :class:`PeakMeter` (gain, peaks, clipping)."""
+
+    def __init__(self, meter: PeakMeter, stream):
+        self._meter, self._stream = meter, stream
+
+    @property
+    def num_threads(self) -> int:
+        return getattr(self._stream, "num_threads", 1)
+
+    def push(self, chunk: np.ndarray) -> np.ndarray:
+        return self._meter._meter(self._stream.push(chunk))
+
+    def finish(self) -> np.ndarray:
+        return self._meter._check_clipping(self._meter._meter(self._stream.finish()))
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def peak_line(names, peaks_dbfs, gain_db: float, how: str) -> str:

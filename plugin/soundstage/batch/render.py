@@ -1,5 +1,9 @@
 """One job's render: a preset (and its parameters) applied to one audio file, streamed to another.
 
+Driver feeds are rendered on the processor's offline engine fed chunk by chunk
+(:meth:`soundstage.SpatialProcessor.render_stream`: bitwise its one-shot output, in bounded
+memory, on one or two threads); headphone renders stream through the listening simulation.
+
 :func:`render_file` is the code path of ``soundstage render`` and of every batch job — gain rule
 (:mod:`.levels`), bit depth and the headphone loudness matching (:mod:`.loudness_match`) included —
 so a batch output is the same file, bit for bit, as the command's output for the same job. :func:`measure_levels`
@@ -36,12 +40,14 @@ _PEAK_BLOCK = 1 << 18
 _PEAK_MARGIN = 64
 
 
-def build_processor(preset, parameters: Mapping[str, object] | None = None, monitor: str = "drivers"):
-    """The processor ``soundstage render`` runs: ``SpatialProcessor(preset, **parameters)``, wrapped
-    in :class:`~soundstage.monitor.BinauralProcessor` for ``monitor="headphones"``."""
+def build_processor(preset, parameters: Mapping[str, object] | None = None, monitor: str = "drivers", *,
+                    num_threads: int = 1):
+    """The processor ``soundstage render`` runs: ``SpatialProcessor(preset, num_threads=num_threads,
+    **parameters)``, wrapped in :class:`~soundstage.monitor.BinauralProcessor` for
+    ``monitor="headphones"``."""
     if monitor not in MONITORS:
         raise ParameterError(f"monitor must be one of {', '.join(MONITORS)}, got {monitor!r}")
-    processor = SpatialProcessor(preset, **dict(parameters or {}))
+    processor = SpatialProcessor(preset, num_threads=num_threads, **dict(parameters or {}))
     return BinauralProcessor(processor) if monitor == "headphones" else processor
 
 
@@ -97,6 +103,7 @@ def render_file(
     overwrite: bool = False,
     progress: bool = False,
     track=None,
+    num_threads: int = 1,
 ) -> RenderResult:
     """Render ``in_path`` through ``preset`` into ``out_path`` (atomically, in constant memory).
 
@@ -127,6 +134,11 @@ def render_file(
         A listener trajectory (or its CSV file): the design follows it, and with
         ``monitor="headphones"`` the simulated listener moves along it; the auto gain takes the
         worst-case gain of every design along the track.
+    num_threads : {1, 2}
+        Threads of the driver-feed render (``SpatialProcessor(num_threads=...)``); the file is
+        bitwise the same either way. Driver feeds are rendered on the offline engine (the
+        one-shot call's output, in bounded memory; a track streams); headphone renders stream
+        (the listening simulation follows the listener block by block).
 
     Returns
     -------
@@ -148,7 +160,7 @@ def render_file(
     if bit_depth == 32 and suffix == ".flac":
         raise ParameterError(f"bit depth 32 (float) is not available for FLAC ({out_path}); use 16 or 24")
     integer = is_integer_output(suffix, bit_depth)
-    processor = build_processor(preset, parameters, monitor)
+    processor = build_processor(preset, parameters, monitor, num_threads=num_threads)
     spatial = processor.processor if monitor == "headphones" else processor
     if track is not None:
         spatial.track = track if isinstance(track, ListenerTrack) else ListenerTrack.from_csv(track)

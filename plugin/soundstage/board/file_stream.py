@@ -75,7 +75,9 @@ def stream_processor_file(
     ----------
     processor : StreamingProcessor or Board
         Anything with pedalboard's ``process(..., reset=False)`` and ``flush()``. It is reset
-        first. (:func:`soundstage.stream_file` also takes native pedalboard plugins.)
+        first. (:func:`soundstage.stream_file` also takes native pedalboard plugins.) A
+        processor with ``render_stream(sample_rate)`` (a ``SpatialProcessor``) renders on its
+        offline engine instead, in bounded memory: the file then holds its one-shot output.
     in_path, out_path : str or os.PathLike
         Files readable / writable by ``pedalboard.io.AudioFile`` (format from the extension).
     buffer_size : int
@@ -131,21 +133,30 @@ def stream_processor_file(
         with AudioFile(str(in_path)) as reader:
             sample_rate, channels, frames = reader.samplerate, reader.num_channels, frames_present
             out_channels = processor.output_channels(channels)
-            processor.reset()
-            # A zero-length call fixes the layout memory to channels-first before any data.
-            processor.process(np.zeros((channels, 0), np.float32), sample_rate, buffer_size, False)
+            offline = _render_stream(processor, sample_rate)
+            if offline is None:
+                processor.reset()
+                # A zero-length call fixes the layout memory to channels-first before any data.
+                processor.process(np.zeros((channels, 0), np.float32), sample_rate, buffer_size, False)
             bar = _progress_bar(frames, sample_rate, str(in_path.name), progress)
-            with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as writer:
-                written = 0
-                while reader.tell() < frames:
-                    chunk = reader.read(min(buffer_size, frames - reader.tell()))
-                    if chunk.shape[1] == 0:
-                        break
-                    out = processor.process(chunk, sample_rate, buffer_size, False)
-                    written += _write(writer, out)
-                    bar.update(min(chunk.shape[1], frames - bar.n))
-                    bar.set_postfix_str(_speed(reader.tell(), sample_rate, start))
-                written += _write(writer, processor.flush())
+            try:
+                with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as file, \
+                        _Writer(file, threaded=getattr(offline, "num_threads", 1) > 1) as writer:
+                    while reader.tell() < frames:
+                        chunk = reader.read(min(buffer_size, frames - reader.tell()))
+                        if chunk.shape[1] == 0:
+                            break
+                        if offline is None:
+                            writer.write(processor.process(chunk, sample_rate, buffer_size, False))
+                        else:
+                            writer.write(offline.push(chunk))
+                        bar.update(min(chunk.shape[1], frames - bar.n))
+                        bar.set_postfix_str(_speed(reader.tell(), sample_rate, start))
+                    writer.write(processor.flush() if offline is None else offline.finish())
+                written = writer.written
+            finally:
+                if offline is not None:
+                    offline.close()
             bar.close()
         if written != frames:
             raise RuntimeError(f"internal: wrote {written} frames for {frames} read")
@@ -155,6 +166,54 @@ def stream_processor_file(
             os.remove(tmp_name)
         raise
     return FileStreamStats(frames, sample_rate, channels, out_channels, time.perf_counter() - start)
+
+
+def _render_stream(processor, sample_rate: float):
+    """The processor's offline render fed chunk by chunk (``render_stream(sample_rate)``, e.g.
+    :meth:`soundstage.SpatialProcessor.render_stream`: the one-shot engine in bounded memory,
+    on ``num_threads`` threads), or None for a plain stream (``process(..., reset=False)`` and
+    ``flush()``). Both write the one-shot output of the whole file."""
+    make = getattr(processor, "render_stream", None)
+    return make(sample_rate) if callable(make) else None
+
+
+class _Writer:
+    """Writes output blocks in order, on the calling thread or — ``threaded``, for renders on two
+    threads — on a writer thread (encoding and writing then overlap the upmix of the next
+    chunks; at most ``_WRITES_IN_FLIGHT`` blocks wait). ``written`` counts the frames."""
+
+    def __init__(self, file, threaded: bool):
+        self._file = file
+        self._pool = None
+        if threaded:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-write")
+        self._pending: list = []
+        self.written = 0
+
+    def write(self, block: np.ndarray) -> None:
+        if self._pool is None:
+            self.written += _write(self._file, block)
+            return
+        self._pending.append(self._pool.submit(_write, self._file, block))
+        while len(self._pending) > _WRITES_IN_FLIGHT or (self._pending and self._pending[0].done()):
+            self.written += self._pending.pop(0).result()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            try:
+                for future in self._pending:
+                    self.written += future.result()
+            finally:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Output blocks queued for the writer thread at most (bounded memory).
+_WRITES_IN_FLIGHT = 4
 
 
 def _write(writer, block: np.ndarray) -> int:

@@ -53,6 +53,9 @@ def add_render_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--bit-depth", type=int, choices=[16, 24, 32], default=None,
                         help="output bit depth; 32 = float (WAV/AIFF only). Default: float WAV/AIFF, 24-bit FLAC")
     parser.add_argument("--buffer-size", type=int, default=8192, help="samples per processing step")
+    parser.add_argument("--threads", type=int, choices=[1, 2], default=None,
+                        help="threads rendering the driver feeds (the output is bitwise the same); default 2 "
+                             "where at least two cores are available to this process, else 1")
     add_overwrite_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_render)
@@ -77,6 +80,7 @@ def run_render(args: argparse.Namespace) -> int:
     from .._errors import ParameterError
     from ..batch.levels import peak_line
     from ..batch.render import render_file
+    from ..processor.render_stream import default_num_threads
 
     if not Path(args.input).is_file():
         raise ParameterError(f"input file {args.input} does not exist or is not a file")
@@ -85,7 +89,8 @@ def run_render(args: argparse.Namespace) -> int:
         raise ParameterError(f"--bit-depth 32 (float) is not available for FLAC ({args.output}); use 16 or 24")
     result = render_file(args.input, args.output, args.preset, dict(args.param), monitor=args.monitor,
                          gain=args.gain, bit_depth=args.bit_depth, buffer_size=args.buffer_size,
-                         overwrite=args.overwrite, progress=not args.quiet, track=args.track)
+                         overwrite=args.overwrite, progress=not args.quiet, track=args.track,
+                         num_threads=args.threads if args.threads is not None else default_num_threads())
     names = result.channel_names
     print(f"wrote {args.output}: {len(names)} channels ({', '.join(names)})", file=sys.stderr)
     print(peak_line(names, result.peaks_dbfs, result.gain_db, result.gain_rule), file=sys.stderr)

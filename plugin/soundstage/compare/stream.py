@@ -26,6 +26,7 @@ import soundfile
 
 from .._errors import AudioFormatError, ParameterError
 from ..monitor.loudness_meter import MeasuredLoudness, StreamingLoudnessMeter
+from ..processor.render_stream import default_num_threads
 
 __all__ = ["BLOCK_FRAMES", "InputSource", "StoredOutput", "render_version"]
 
@@ -177,38 +178,43 @@ class _Writer:
             self._file.close()
 
 
-def _streams(request, sample_rate: float):
-    """``(feeds_step, ears_step, finish, info)`` for the real renderer; ``info()`` gives the driver
-    names and the latency once the stream has run."""
+def _streams(request, sample_rate: float, num_threads: int = 1):
+    """``(feeds_step, ears_step, finish, info, close)`` for the real renderer; ``info()`` gives the
+    driver names and the latency once the stream has run, ``close()`` releases it after an error.
+    The driver feeds come from the processor's offline engine fed block by block (bitwise its
+    one-shot output, on ``num_threads`` threads)."""
     from ..monitor import Auralizer, StereoReference
     from ..processor.spatial import SpatialProcessor
     from .render import UNPROCESSED_BYPASS, _monitor_kwargs as monitor_kwargs
 
     if request.kind == "input":
-        return (lambda x: None), (lambda x: x), (lambda: (None, None)), (lambda: ((), 0))
+        return (lambda x: None), (lambda x: x), (lambda: (None, None)), (lambda: ((), 0)), (lambda: None)
     if request.kind == "reference" and request.preset.name == "stereo-pair":
         ears = StereoReference(**monitor_kwargs(request))
         return ((lambda x: x), (lambda x: ears.process(x, sample_rate, reset=False)),
-                (lambda: (None, ears.flush())), (lambda: (("left", "right"), 0)))
+                (lambda: (None, ears.flush())), (lambda: (("left", "right"), 0)), (lambda: None))
     parameters = dict(request.parameters)
     if request.kind == "unprocessed":
         parameters["bypass"] = UNPROCESSED_BYPASS
-    processor = SpatialProcessor(request.preset, **parameters)
+    processor = SpatialProcessor(request.preset, num_threads=num_threads, **parameters)
     auralizer = Auralizer(request.preset.enclosure, listener=processor.listener, **monitor_kwargs(request))
+    # The feeds on the offline engine fed block by block: bitwise the one-shot call's, bounded memory.
+    render = processor.render_stream(sample_rate)
 
     def feeds_step(block):
-        return processor.process(block, sample_rate, reset=False)
+        return render.push(block)
 
     def ears_step(feeds):
         return auralizer.process(feeds, sample_rate, reset=False) if feeds.shape[1] else feeds[:2]
 
     def finish():
         """The feeds' tail, and the ears of that tail followed by the auralizer's own tail."""
-        tail = processor.flush()
+        tail = render.finish()
         ears = ears_step(tail) if tail.shape[1] else np.zeros((2, 0), np.float32)
         return tail, np.concatenate([ears, auralizer.flush()], axis=1)
 
-    return feeds_step, ears_step, finish, lambda: (tuple(processor.driver_names), int(processor.latency_samples))
+    return (feeds_step, ears_step, finish, lambda: (tuple(processor.driver_names), int(processor.latency_samples)),
+            render.close)
 
 
 def render_version(request, source: InputSource, directory: Path, stem: str, *, keep_feeds: bool = True,
@@ -236,12 +242,16 @@ def render_version(request, source: InputSource, directory: Path, stem: str, *, 
         if renderer is not None:
             names, latency = _render_with(renderer, request, source, emit)
         else:
-            feeds_step, ears_step, finish, info = _streams(request, rate)
-            for block in source.blocks():
-                feeds = feeds_step(block)
-                emit(feeds, ears_step(block if feeds is None else feeds))
-            names, latency = info()  # before the flush ends the stream
-            emit(*finish())
+            feeds_step, ears_step, finish, info, close = _streams(request, rate, default_num_threads())
+            try:
+                for block in source.blocks():
+                    feeds = feeds_step(block)
+                    emit(feeds, ears_step(block if feeds is None else feeds))
+                ending = finish()
+                names, latency = info()  # (the processor is prepared by now, even for a short input)
+                emit(*ending)
+            finally:
+                close()
     finally:
         ears_writer.close()
         feeds_writer.close()

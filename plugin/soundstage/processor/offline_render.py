@@ -1,7 +1,8 @@
-"""One-shot (offline) rendering of the upmix + FIR-matrix chain, on one thread or two.
+"""The offline engine of the upmix + FIR-matrix chain: whole signals or a stream of chunks, one
+thread or two.
 
-A one-shot call has its whole input at hand, so the FIR matrix need not run in the streaming
-engine's small partitions (chosen for latency): :class:`~soundstage._kernels.BlockConvolver`
+An offline render knows its input ahead of the output it owes, so the FIR matrix need not run in
+the streaming engine's small partitions (chosen for latency): :class:`~soundstage._kernels.BlockConvolver`
 convolves in large overlap-save blocks with one transform per block and no delay line, about
 twice the streaming engine's speed at 256-sample partitions. The output is the streaming
 engine's to float32 round-off (the same convolution summed in another order: ≈ 1e-7 of full
@@ -9,20 +10,27 @@ scale, ``tests/test_processor_offline.py``), with the same latency compensation,
 alignment; the upmix is the very same kernel call sequence, so its output is bitwise the
 streaming one.
 
-:func:`render_offline` runs it (holding the upmixed input, 12 bytes per sample, beside the
-output; ``soundstage render`` streams files in constant memory instead): the upmix streams over the input (then the latency's zeros, as
-the streaming engine's one-shot does) into one padded buffer, chunk by chunk; every overlap-save
-block whose input window is complete may be convolved. Because a block depends on its window
-alone, blocks can be computed by any thread in any order with bitwise the same result, so with
-a worker thread the calling thread upmixes ahead while the worker convolves the blocks already
-upmixed, and the calling thread takes blocks too whenever the worker falls behind (and all of
-them once the upmix is done). The output does not depend on who computed what.
+:class:`OfflineRender` runs it: the upmix streams over the input (then the latency's zeros, as
+the streaming engine's one-shot does) into a padded buffer; every overlap-save block whose input
+window is complete may be convolved. Because a block depends on its window alone, blocks can be
+computed by any thread in any order with bitwise the same result, so with a worker thread the
+calling thread upmixes ahead while the worker convolves the blocks already upmixed, and the
+calling thread takes blocks too whenever the worker falls behind. The output does not depend on
+who computed what, nor on how the input was chunked.
+
+Given the input's length up front (:func:`render_offline`, a one-shot call) the buffer is one
+segment holding the whole padded input and the output is written in place. Fed chunk by chunk
+without a length (``SpatialProcessor.render_chunks``, file renders) it is two segments of
+``S`` blocks used in turn: segment j holds padded samples ``[j·S·hop, j·S·hop + (S − 1)·hop + N)``
+(and ``P`` more at the very end), the next one starts with the ``N − hop`` samples the two share,
+and a segment is refilled only once its blocks are done and their output handed out — memory does
+not depend on the input's length, and the output equals the one-shot call's bitwise.
 
 Afterwards the streaming convolver is left in the state it would have after streaming the same
 input: it is warmed on the tail of the upmixed input, starting at a whole number of its
 frequency-domain delay line's cycles (K partitions), which reproduces its partition phase, its
 delay line and its pending output exactly; the upmix kernel has streamed the input itself. A
-raw stream (``process_block``) that continues after a one-shot call therefore continues bitwise
+raw stream (``process_block``) that continues after an offline render therefore continues bitwise
 as if everything had streamed.
 """
 
@@ -34,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["OFFLINE_MIN_SAMPLES", "render_offline"]
+__all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender", "render_offline"]
 
 #: One-shot inputs shorter than this (samples) run the streaming engine: below it the block
 #: engine's large transforms over a mostly zero-padded signal save too little to matter.
@@ -42,21 +50,33 @@ OFFLINE_MIN_SAMPLES = 8192
 #: Samples upmixed per step (3 × 8192 float32 = 96 kB: the worker reads them while they are
 #: still in the cache shared with the upmix).
 UPMIX_CHUNK = 8192
+#: Blocks per segment of a chunked render (at least; more if the streaming convolver's warm-up
+#: needs a longer tail): 4 blocks of 6273 samples for the studio speaker, ≈ 0.9 MB in all.
+SEGMENT_BLOCKS = 4
+#: With a worker, the calling thread convolves too only while more than this many blocks wait
+#: (the upmix is the critical path; the worker falls behind only when it loses its core).
+HELP_BACKLOG = 2
 
 
 class _BlockQueue:
-    """Blocks ``[next, ready)`` may be convolved; ``ready`` grows as the upmix advances."""
+    """Blocks ``[next, ready)`` may be convolved; ``ready`` grows as the upmix advances, ``done``
+    is the number of leading blocks finished. A claim never crosses a segment boundary."""
 
-    def __init__(self, num_blocks: int):
-        self.num_blocks = num_blocks
+    def __init__(self, segment_blocks: int, num_blocks: int | None = None):
+        self.segment_blocks = segment_blocks
+        self.num_blocks = num_blocks  # None until the input's end is known
         self.ready = 0
         self.next = 0
+        self.done = 0
+        self._finished: set[int] = set()
         self.cancelled = False
         self.condition = threading.Condition()
 
-    def publish(self, ready: int) -> None:
+    def publish(self, ready: int, num_blocks: int | None = None) -> None:
         with self.condition:
             self.ready = ready
+            if num_blocks is not None:
+                self.num_blocks = num_blocks
             self.condition.notify_all()
 
     def cancel(self) -> None:
@@ -69,111 +89,291 @@ class _BlockQueue:
         (or ``cancelled``), or — without ``wait`` — fewer than ``backlog + 1`` waiting."""
         with self.condition:
             while True:
-                if self.cancelled or self.next >= self.num_blocks:
+                if self.cancelled or (self.num_blocks is not None and self.next >= self.num_blocks):
                     return None
                 if self.ready - self.next > backlog:
                     first = self.next
-                    self.next = min(self.ready, first + most)
+                    segment_end = (first // self.segment_blocks + 1) * self.segment_blocks
+                    self.next = min(self.ready, first + most, segment_end)
                     return first, self.next
                 if not wait:
                     return None
                 self.condition.wait()
 
+    def complete(self, first: int, stop: int) -> None:
+        with self.condition:
+            self._finished.update(range(first, stop))
+            while self.done in self._finished:
+                self._finished.discard(self.done)
+                self.done += 1
+            self.condition.notify_all()
+
+    def wait_done(self, blocks: int) -> bool:
+        """Wait until the first ``blocks`` blocks are done (False if cancelled first)."""
+        with self.condition:
+            while self.done < blocks and not self.cancelled:
+                self.condition.wait()
+            return self.done >= blocks
+
 
 def _worker(queue: _BlockQueue, convolve: Callable[[int, int], None]) -> None:
-    while (blocks := queue.claim(wait=True)) is not None:
-        convolve(*blocks)
+    try:
+        while (blocks := queue.claim(wait=True)) is not None:
+            convolve(*blocks)
+    except BaseException:
+        queue.cancel()  # the calling thread stops waiting and raises this error
+        raise
 
 
-def render_offline(stereo: np.ndarray, upmix_into: Callable[[np.ndarray, np.ndarray], None], block_convolver,
-                   streaming_convolver, *, fir_latency: int, pool: Executor | None = None) -> np.ndarray:
-    """The one-shot output of upmix → FIR matrix for ``stereo``, time-aligned and as long.
+class _Segment:
+    """The padded input of blocks ``[first, first + S)`` (``x``) and their output (``out``)."""
+
+    def __init__(self, x: np.ndarray, out: np.ndarray):
+        self.x, self.out = x, out
+
+
+class OfflineRender:
+    """Upmix → FIR matrix over an input given whole or in chunks, output aligned and trimmed
+    like a one-shot call (see the module notes).
 
     Parameters
     ----------
-    stereo : numpy.ndarray [shape=(2, n), dtype=float32]
-        The input; ``n >= 1``.
     upmix_into : callable
         ``upmix_into(block (2, m), out (3, m))``: the processor's streaming upmix (its state
         advances over the input and then ``P + fir_latency`` zeros, as in a streaming one-shot).
     block_convolver : BlockConvolver
         The FIR matrix, ``num_taps - 1 >= fir_latency``.
     streaming_convolver : PartitionedConvolver
-        The same FIR matrix for streaming, with partition P; left warm (see the module notes).
+        The same FIR matrix for streaming, with partition P; left warm at :meth:`finish`.
     fir_latency : int
         D, the FilterSet's latency (samples): output sample t is the convolution at t + D.
     pool : concurrent.futures.Executor, optional
-        With a pool, one worker convolves blocks while this thread upmixes (two threads).
+        With a pool, one worker convolves blocks while the calling thread upmixes (two threads).
+    num_samples : int, optional
+        The input's length if known (one segment over it all, the output written in place and
+        returned whole by :meth:`finish`); otherwise memory stays bounded and :meth:`push`
+        returns the output as it is ready.
+    """
+
+    def __init__(self, upmix_into: Callable[[np.ndarray, np.ndarray], None], block_convolver, streaming_convolver,
+                 *, fir_latency: int, pool: Executor | None = None, num_samples: int | None = None):
+        self._upmix_into = upmix_into
+        self._blocks = block_convolver
+        self._streaming = streaming_convolver
+        taps, hop, size = block_convolver.num_taps, block_convolver.hop, block_convolver.fft_size
+        self._hop, self._size = hop, size
+        partition = streaming_convolver.partition_size
+        self._tail_length = partition + fir_latency  # the zeros a streaming one-shot pushes after the input
+        # Padded index k holds upmixed sample k + shift: block b's outputs are the convolution at
+        # [b·hop + D, (b + 1)·hop + D), i.e. output samples [b·hop, (b + 1)·hop).
+        self._shift = fir_latency - (taps - 1)
+        assert self._shift <= 0, "the offline engine needs fir_latency < num_taps"
+        num_outputs = block_convolver.num_outputs
+        self._whole = num_samples is not None
+        if self._whole:
+            blocks = max(block_convolver.num_blocks(num_samples), 1)
+            length = max(block_convolver.padded_length(num_samples), num_samples + self._tail_length - self._shift)
+            self._segments = [_Segment(np.zeros((3, length), np.float32), np.empty((num_outputs, num_samples), np.float32))]
+        else:
+            cycle = -(-taps // partition)  # the warm-up tail (see _warm) must lie in two segments
+            blocks = max(SEGMENT_BLOCKS, -(-(2 * cycle + 3) * partition // hop))
+            length = (blocks - 1) * hop + size + partition
+            self._segments = [_Segment(np.empty((3, length), np.float32), np.empty((num_outputs, blocks * hop), np.float32))
+                              for _ in range(2)]
+            self._segments[0].x[:, :-self._shift] = 0.0  # the history before the first sample
+        self._segment_blocks = blocks
+        self._window_end = (blocks - 1) * hop + size  # a segment's columns its blocks read
+        self._number = 0  # the segment being filled
+        self._filled = -self._shift  # its columns filled
+        self._num_samples = num_samples
+        self._received = 0
+        self._emitted = 0
+        self._finishing = False
+        self._pending: list[np.ndarray] = []
+        self._upmixed = np.empty((3, UPMIX_CHUNK), np.float32)
+        self._queue = _BlockQueue(blocks, None)
+        self._worker = pool.submit(_worker, self._queue, self._convolve) if pool is not None else None
+
+    # ------------------------------------------------------------------ public
+    def push(self, stereo: np.ndarray) -> np.ndarray:
+        """Upmix and convolve ``stereo`` (2, m) float32; returns the output samples now ready
+        (none in the whole-signal mode, where :meth:`finish` returns everything)."""
+        m = stereo.shape[1]
+        for start in range(0, m, UPMIX_CHUNK):
+            self._upmix(np.ascontiguousarray(stereo[:, start:start + UPMIX_CHUNK]))
+        self._received += m
+        return self._take_output()
+
+    def finish(self) -> np.ndarray:
+        """End of input: upmix the latency's zeros, convolve the last blocks, warm the streaming
+        convolver; returns the rest of the output (all of it in the whole-signal mode)."""
+        try:
+            n = self._received
+            if self._whole and n != self._num_samples:
+                raise ValueError(f"internal: {n} samples pushed for {self._num_samples} announced")
+            self._num_samples = n
+            num_blocks = self._blocks.num_blocks(n)
+            self._last_block = num_blocks - 1
+            self._finishing = True
+            for start in range(0, self._tail_length, UPMIX_CHUNK):
+                self._upmix(np.zeros((2, min(UPMIX_CHUNK, self._tail_length - start)), np.float32))
+            # Windows reach past the upmixed tail into zeros (a reused segment holds old samples).
+            local_last = self._last_block - self._number * self._segment_blocks
+            if local_last >= 0:
+                self._segments[self._number % len(self._segments)].x[:, self._filled: local_last * self._hop + self._size] = 0.0
+            self._queue.publish(num_blocks, num_blocks)
+            # The upmixed input is complete: warm the streaming convolver while the worker (if
+            # any) goes on with the blocks, then share what is left.
+            self._warm()
+            self._help_until(num_blocks)
+            self._close()
+            if self._whole:
+                return self._segments[0].out
+            return self._take_output()
+        finally:
+            self._close()
+
+    def close(self) -> None:
+        """Stop (an abandoned render): release the worker."""
+        self._close()
+
+    # ------------------------------------------------------------------ internals
+    def _close(self) -> None:
+        if self._worker is not None:
+            self._queue.cancel()  # every block is claimed (or an error ends the render)
+            worker, self._worker = self._worker, None
+            worker.result()
+
+    def _convolve(self, first: int, stop: int) -> None:
+        number = first // self._segment_blocks
+        segment = self._segments[number % len(self._segments)]
+        offset = number * self._segment_blocks
+        self._blocks.convolve_into(segment.x, segment.out, first - offset, stop - offset)
+        self._queue.complete(first, stop)
+
+    def _upmix(self, chunk: np.ndarray) -> None:
+        k = chunk.shape[1]
+        target = self._upmixed if k == UPMIX_CHUNK else np.empty((3, k), np.float32)
+        self._upmix_into(chunk, target)
+        position = 0
+        while position < k:
+            limit = self._limit()
+            if self._filled == limit:
+                self._next_segment()
+                continue
+            take = min(k - position, limit - self._filled)
+            segment = self._segments[self._number % len(self._segments)]
+            segment.x[:, self._filled: self._filled + take] = target[:, position: position + take]
+            self._filled += take
+            position += take
+        if self._finishing:
+            return  # finish() publishes every block once the tail is in
+        # Block b reads padded [b·hop, b·hop + N): complete once the upmix passed its end.
+        filled = self._number * self._segment_blocks * self._hop + self._filled
+        self._queue.publish(max((filled - self._size) // self._hop + 1, 0))
+        if self._worker is None:
+            while (blocks := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
+                self._convolve(*blocks)
+        else:  # help only when the worker falls behind: the upmix is the critical path
+            while (blocks := self._queue.claim(wait=False, backlog=HELP_BACKLOG)) is not None:
+                self._convolve(*blocks)
+
+    def _limit(self) -> int:
+        """Columns the segment being filled takes: its blocks' windows, or all of it (the tail
+        beyond the last block's window) when no later block is needed."""
+        if self._whole or (self._finishing and self._last_block < (self._number + 1) * self._segment_blocks):
+            return self._segments[0].x.shape[1]
+        return self._window_end
+
+    def _next_segment(self) -> None:
+        """Move on to the next segment, reusing the one before the current segment once its
+        blocks are done and their output taken; the two share ``N − hop`` columns."""
+        number = self._number + 1
+        self._help_until((number - 1) * self._segment_blocks)
+        ready = self._take_output()  # (it empties the pending list first)
+        self._pending.append(ready)
+        old = self._segments[self._number % 2]
+        new = self._segments[number % 2]
+        start = self._segment_blocks * self._hop
+        new.x[:, : self._filled - start] = old.x[:, start: self._filled]
+        self._filled -= start
+        self._number = number
+
+    def _help_until(self, blocks: int) -> None:
+        """Convolve unclaimed blocks until the first ``blocks`` are done."""
+        while (claimed := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
+            self._convolve(*claimed)
+        if not self._queue.wait_done(blocks):
+            self._close()  # raises the worker's error
+            raise RuntimeError("internal: the offline render was cancelled")
+
+    def _take_output(self) -> np.ndarray:
+        """Copies of the output samples done and not yet handed out, in order."""
+        pieces, self._pending = self._pending, []
+        if not self._whole:
+            end = self._queue.done * self._hop
+            if self._num_samples is not None:
+                end = min(end, self._num_samples)
+            span = self._segment_blocks * self._hop
+            while self._emitted < end:
+                number = self._emitted // span
+                local = self._emitted - number * span
+                take = min(end - self._emitted, span - local)
+                pieces.append(self._segments[number % 2].out[:, local: local + take].copy())
+                self._emitted += take
+        if len(pieces) == 1:
+            return pieces[0]
+        if not pieces:
+            return np.zeros((self._blocks.num_outputs, 0), np.float32)
+        return np.concatenate(pieces, axis=1)
+
+    def _padded(self, start: int, stop: int) -> np.ndarray:
+        """Padded columns ``[start, stop)`` (global), from the last two segments."""
+        if self._whole:
+            return np.ascontiguousarray(self._segments[0].x[:, start:stop])
+        base = self._number * self._segment_blocks * self._hop
+        pieces = []
+        if start < base:
+            before = base - self._segment_blocks * self._hop
+            assert start >= before and self._number > 0, "internal: the warm-up tail left the segments"
+            pieces.append(self._segments[(self._number - 1) % 2].x[:, start - before: min(stop, base) - before])
+        if stop > base:
+            pieces.append(self._segments[self._number % 2].x[:, max(start, base) - base: stop - base])
+        return np.ascontiguousarray(np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0])
+
+    def _warm(self) -> None:
+        """Leave the streaming convolver as after streaming upmixed samples ``[0, total)``.
+
+        Its state after T samples: the partition phase T mod P, the previous and the filling
+        partition, the spectra of the last K windows (2P samples each, the oldest starting at
+        (⌊T/P⌋ − K − 1)·P) in a ring of K slots, and the pending output block computed from them.
+        Streaming from a multiple s of K·P at or before that oldest window, from a reset state,
+        rebuilds all of it bitwise, ring position included."""
+        convolver = self._streaming
+        total = self._num_samples + self._tail_length
+        partition = convolver.partition_size
+        cycle = -(-self._blocks.num_taps // partition)  # K
+        oldest = total // partition - cycle - 1
+        start = (oldest // cycle) * cycle * partition if oldest > 0 else 0
+        convolver.reset()
+        tail = self._padded(start - self._shift, total - self._shift)
+        convolver.process_into(tail, np.empty((convolver.num_outputs, tail.shape[1]), dtype=np.float32))
+
+
+def render_offline(stereo: np.ndarray, upmix_into: Callable[[np.ndarray, np.ndarray], None], block_convolver,
+                   streaming_convolver, *, fir_latency: int, pool: Executor | None = None) -> np.ndarray:
+    """The one-shot output of upmix → FIR matrix for ``stereo`` (2, n), ``n >= 1``,
+    time-aligned and as long (:class:`OfflineRender` over the whole signal).
 
     Returns
     -------
     numpy.ndarray [shape=(num_outputs, n), dtype=float32]
     """
-    n = stereo.shape[1]
-    num_taps, hop = block_convolver.num_taps, block_convolver.hop
-    partition = streaming_convolver.partition_size
-    total = n + partition + fir_latency  # what the streaming one-shot pushes through
-    # Padded index k holds upmixed sample k + shift: block b's outputs are the convolution at
-    # [b·hop + D, (b + 1)·hop + D), i.e. output samples [b·hop, (b + 1)·hop).
-    shift = fir_latency - (num_taps - 1)
-    assert shift <= 0, "render_offline needs fir_latency < num_taps"
-    num_blocks = block_convolver.num_blocks(n)
-    padded = np.zeros((3, max(block_convolver.padded_length(n), total - shift)), dtype=np.float32)
-    out = np.empty((block_convolver.num_outputs, n), dtype=np.float32)
-
-    def convolve(first: int, stop: int) -> None:
-        block_convolver.convolve_into(padded, out, first, stop)
-
-    queue = _BlockQueue(num_blocks)
-    worker = pool.submit(_worker, queue, convolve) if pool is not None else None
+    render = OfflineRender(upmix_into, block_convolver, streaming_convolver, fir_latency=fir_latency,
+                           pool=pool, num_samples=stereo.shape[1])
     try:
-        upmixed = np.empty((3, UPMIX_CHUNK), dtype=np.float32)
-        zeros = None
-        for start in range(0, total, UPMIX_CHUNK):
-            stop = min(start + UPMIX_CHUNK, total)
-            if stop <= n:
-                chunk = np.ascontiguousarray(stereo[:, start:stop])
-            else:
-                if zeros is None:
-                    zeros = np.zeros((2, UPMIX_CHUNK), dtype=np.float32)
-                chunk = np.ascontiguousarray(zeros[:, : stop - start]) if start >= n else np.concatenate(
-                    [stereo[:, start:n], zeros[:, : stop - n]], axis=1)
-            target = upmixed if stop - start == UPMIX_CHUNK else np.empty((3, stop - start), dtype=np.float32)
-            upmix_into(chunk, target)
-            padded[:, start - shift: stop - shift] = target
-            # Block b reads padded [b·hop, b·hop + N): complete once the upmix passed its end.
-            complete = num_blocks if stop == total else min(num_blocks, (stop - shift - block_convolver.fft_size) // hop + 1)
-            queue.publish(max(complete, 0))
-            if worker is None:
-                if (blocks := queue.claim(wait=False, most=num_blocks)) is not None:
-                    convolve(*blocks)
-            else:  # help only when the worker falls behind: the upmix is the critical path
-                while (blocks := queue.claim(wait=False, backlog=1)) is not None:
-                    convolve(*blocks)
-        # The upmixed input is complete: warm the streaming convolver while the worker (if any)
-        # goes on with the blocks, then share what is left.
-        _warm(streaming_convolver, padded, shift, total, num_taps)
-        while (blocks := queue.claim(wait=False)) is not None:
-            convolve(*blocks)
-    finally:
-        if worker is not None:
-            queue.cancel()  # every block is claimed (or an error ends the render): release the worker
-            worker.result()
-    return out
-
-
-def _warm(convolver, padded: np.ndarray, shift: int, total: int, num_taps: int) -> None:
-    """Leave ``convolver`` as after streaming upmixed samples ``[0, total)``.
-
-    Its state after T samples: the partition phase T mod P, the previous and the filling
-    partition, the spectra of the last K windows (2P samples each, the oldest starting at
-    (⌊T/P⌋ − K − 1)·P) in a ring of K slots, and the pending output block computed from them.
-    Streaming from a multiple s of K·P at or before that oldest window, from a reset state,
-    rebuilds all of it bitwise, ring position included."""
-    partition = convolver.partition_size
-    cycle = -(-num_taps // partition)  # K
-    oldest = total // partition - cycle - 1
-    start = (oldest // cycle) * cycle * partition if oldest > 0 else 0
-    convolver.reset()
-    tail = np.ascontiguousarray(padded[:, start - shift: total - shift])
-    convolver.process_into(tail, np.empty((convolver.num_outputs, tail.shape[1]), dtype=np.float32))
+        render.push(stereo)
+    except BaseException:
+        render.close()
+        raise
+    return render.finish()

@@ -41,7 +41,8 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
-from .offline_render import OFFLINE_MIN_SAMPLES, render_offline
+from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender
+from .render_stream import OfflineRendering
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
 from .redesign import DesignQueue
@@ -71,7 +72,7 @@ def _partition_for(sample_rate: float) -> int:
     return next(size for limit, size in _PARTITION if sample_rate <= limit)
 
 
-class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, StreamingProcessor):
+class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, OfflineRendering, StreamingProcessor):
     """Stereo in, one feed per driver of a compact enclosure out, with a ±30° stereo image.
 
     Parameters
@@ -89,8 +90,8 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         latency of streaming. Default 256 up to 50 kHz, 512 up to 100 kHz, 1024 above (low
         latency). Long one-shot calls do not use it (see below).
     num_threads : int, optional
-        1 (default) or 2: long one-shot calls (``reset=True``) convolve the FIR matrix's blocks on
-        a worker thread while the calling thread upmixes ahead and takes blocks when the worker
+        1 (default) or 2: long one-shot calls (``reset=True``) and :meth:`render_chunks` (file
+        renders) convolve the FIR matrix's blocks on a worker thread while the calling thread upmixes ahead and takes blocks when the worker
         falls behind (:mod:`soundstage.processor.offline_render`); the output is bitwise the same
         as with one thread. Streaming calls always run on the calling thread.
     **parameters
@@ -449,9 +450,25 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
         self._stream = None
         self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
         self._reset_state()
+        render = self._offline_render(block.shape[1])
+        if render is None:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
+        try:
+            render.push(stereo)
+        except BaseException:
+            render.close()
+            raise
+        return render.finish()
+
+    def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
+        """The offline engine over the prepared, freshly reset kernels (None where the
+        streaming engine must run: the single-tap engine, a listener track, or a latency the
+        block engine cannot compensate). A render keeps the design it started with (a change
+        is adopted by the next call)."""
         filters = self._filters
         if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
-            return super()._one_shot(block, sample_rate, buffer_size)
+            return None
         from .._kernels.block_convolver import BlockConvolver
 
         if self._block_convolver is None or self._block_convolver[0] is not filters:
@@ -461,10 +478,8 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, St
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
             pool = self._pool
-        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
-        # A one-shot render keeps the design it started with (a change is adopted next call).
-        return render_offline(stereo, self._upmix_limited, self._block_convolver[1], self._convolver,
-                              fir_latency=filters.latency_samples, pool=pool)
+        return OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
+                             fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
