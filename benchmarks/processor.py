@@ -66,12 +66,14 @@ def redesign_ms(name: str) -> tuple[float, float]:
     """(ms after a width change, ms from scratch) for ``name`` at 48 kHz."""
     from soundstage.design import designer, stage_cache
 
-    proc = SpatialProcessor(name)
-    designer._design_cached.cache_clear()  # from scratch: no design and no stage cached
-    stage_cache.clear()
-    start = time.thread_time()
-    proc.design(SAMPLE_RATE)
-    scratch = time.thread_time() - start
+    scratch = float("inf")
+    for _ in range(3):  # the best of three, like every other figure
+        proc = SpatialProcessor(name)
+        designer._design_cached.cache_clear()  # from scratch: no design and no stage cached
+        stage_cache.clear()
+        start = time.thread_time()
+        proc.design(SAMPLE_RATE)
+        scratch = min(scratch, time.thread_time() - start)
     times = []
     for width in (27.3, 28.1, 29.7):
         proc.width_deg = width
