@@ -60,31 +60,39 @@ def default_fft_size(Py_ssize_t num_taps):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void _flush_copy(float_ptr_r dest, const_float_ptr_r src, Py_ssize_t n) noexcept nogil:
-    """dest = src, with samples below 1e-30 set to 0 (FFT round-off of a silent stretch would
-    otherwise leave subnormal-range output that is not exact silence); a select, vectorised."""
-    cdef Py_ssize_t j
-    for j in range(n):
-        dest[j] = src[j] if fabsf(src[j]) >= 1e-30 else 0.0
+cdef inline float _flushed(float v) noexcept nogil:
+    """v, or 0 below 1e-30: FFT round-off of a silent stretch would otherwise leave
+    subnormal-range output that is not exact silence (a select, vectorised)."""
+    return v if fabsf(v) >= 1e-30 else 0.0
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void _real_ifft(
-    const float* y_re, const float* y_im, float* out, Py_ssize_t M,
-    float* work_re, float* work_im, const Py_ssize_t* rev,
+cdef inline void _inverse_tail_into(
+    const float* y_re, const float* y_im, float_ptr_r dest, Py_ssize_t first, Py_ssize_t count,
+    Py_ssize_t M, float* merged, float_ptr_r work_re, float_ptr_r work_im, const Py_ssize_t* rev,
     const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
 ) noexcept nogil:
-    """All N = 2M samples of the inverse DFT of Hermitian bins 0..M, scaled by N, into ``out``
-    (``_fft.real_ifft_tail`` writes only the last M; overlap-save here keeps more than M).
-    ``out`` first holds the merged spectrum (natural order), which the transform gathers in
-    bit-reversed order block by block (``complex_fft_gather``)."""
-    cdef Py_ssize_t n
-    _merge_spectrum(y_re, y_im, out, out + M, rt_re, rt_im, M)
-    complex_fft_gather(out, out + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
-    for n in range(M):  # IDFT(z) = swap(DFT(swap(z))); y[2n] = Re z[n], y[2n+1] = Im z[n]
-        out[2 * n] = work_im[n]
-        out[2 * n + 1] = work_re[n]
+    """dest[j] = sample ``first + j`` (j < count, first + count <= N = 2M) of the inverse DFT of
+    Hermitian bins 0..M, scaled by N, flushed below 1e-30 (``_flushed``).
+
+    The merged complex spectrum goes to ``merged`` (2M floats, natural order), which the
+    transform gathers in bit-reversed order block by block (``complex_fft_gather``); the wanted
+    samples are then read straight out of the transform's work arrays (y[2n] = Im w[n],
+    y[2n+1] = Re w[n]: IDFT(z) = swap(DFT(swap(z)))), with no copy of the whole window."""
+    cdef Py_ssize_t n, j = 0, s = first, stop = first + count
+    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
+    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
+    if s < stop and s % 2:
+        dest[0] = _flushed(work_re[s // 2])
+        j = 1
+        s += 1
+    # s is even now: pairs of samples (Im w[n], Re w[n]) for n = s/2 … while both are wanted
+    for n in range(s // 2, stop // 2):
+        dest[j + 2 * (n - s // 2)] = _flushed(work_im[n])
+        dest[j + 2 * (n - s // 2) + 1] = _flushed(work_re[n])
+    if stop % 2 and stop - 1 >= s:
+        dest[count - 1] = _flushed(work_im[stop // 2])
 
 
 cdef class BlockConvolver:
@@ -221,12 +229,11 @@ cdef class BlockConvolver:
                 if not self._live[o]:
                     memset(out + o * out_len + start, 0, count * sizeof(float))
                     continue
-                _real_ifft(acc_re + o * S, acc_im + o * S, time, self._M, work_re, work_im,
-                           &self._rev[0], &self._tw_re[0], &self._tw_im[0], &self._rt_re[0],
-                           &self._rt_im[0])
-                # Overlap-save: the last hop samples are the linear convolution; flush what
-                # would be subnormal-range FFT round-off of a silent stretch.
-                _flush_copy(out + o * out_len + start, time + N - hop, count)
+                # Overlap-save: the last hop samples of the window are the linear convolution.
+                _inverse_tail_into(acc_re + o * S, acc_im + o * S, out + o * out_len + start,
+                                   N - hop, count, self._M, time, work_re, work_im,
+                                   &self._rev[0], &self._tw_re[0], &self._tw_im[0],
+                                   &self._rt_re[0], &self._rt_im[0])
 
     def convolve_into(self, x_padded, out, Py_ssize_t first_block, Py_ssize_t stop_block) -> None:
         """Compute blocks ``first_block`` … ``stop_block - 1`` into ``out`` (GIL released).
