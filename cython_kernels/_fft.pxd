@@ -192,17 +192,20 @@ cdef inline void complex_fft_gather(
     permutation stay inside one L1-resident block instead of spanning all M points (above 2048
     points the plain permutation misses L1 on almost every write). A permutation followed by the
     same butterflies: bitwise the result of ``complex_fft`` on the permuted input."""
-    cdef Py_ssize_t q, m, g, d, r, n, h = 4
+    cdef Py_ssize_t q, m, g, r, n, h = 4
     cdef Py_ssize_t block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
     cdef Py_ssize_t Q = M // block
+    cdef int block_rev[_DEPTH_FIRST_POINTS]  # rev[m·Q], read once instead of once per block
+    for m in range(block):
+        block_rev[m] = <int>rev[m * Q]
     for q in range(Q):
         g = q * block
         r = rev[q] // block
+        n = r * step
         for m in range(block):
-            d = g + rev[m * Q]
-            n = (r + Q * m) * step
-            re[d] = src_re[n]
-            im[d] = src_im[n]
+            re[g + block_rev[m]] = src_re[n]
+            im[g + block_rev[m]] = src_im[n]
+            n += Q * step
         _radix4_first_stages(re + g, im + g, block)
         h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
     _late_stages(re, im, M, h, tw_re, tw_im)
