@@ -3,8 +3,9 @@
 
 A decimation-in-time complex FFT on split (real, imaginary) float32 arrays — the first two
 stages as one twiddle-free radix-4 pass, the others two at a time (radix-4 passes over four
-contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd —
-with the
+contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd;
+the stages that stay within 1024 points run depth-first, block by block in L1, and the
+bit-reversal permutation is gathered per block (``complex_fft_gather``) — with the
 length-N real transform computed as a length-M = N/2 complex one (the "half-length trick":
 Sorensen, Jones, Heideman & Burrus, "Real-valued fast Fourier transform algorithms",
 IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are

@@ -48,9 +48,11 @@ def default_fft_size(Py_ssize_t num_taps):
     """The transform size N used unless one is given: the smallest power of two >= 4 ·
     num_taps (at least 256), so each block yields at least three quarters of N new samples.
 
-    Measured for the studio speaker's 3×5×1920 matrix (benchmarks/kernels.py): 4096 costs
-    ≈ 1.3× and 16384 ≈ 1.05× what 8192 costs per sample; the transforms dominate, and
-    their cost per output sample falls while ``hop / N`` grows faster than ``log N``.
+    Measured for the studio speaker's 3×5×1920 matrix (benchmarks/kernels.py
+    ``--offline-blocks-only``, depth-first FFT): 4096 costs ≈ 1.35×, 16384 ≈ 0.95–1.0× and
+    32768 ≈ 1.2× what 8192 costs per sample; the transforms dominate (≈ 80 %), and their cost
+    per output sample falls while ``hop / N`` grows faster than ``log N``, until the
+    transform's data leave L2.
     """
     n = 256
     while n < 4 * num_taps:
