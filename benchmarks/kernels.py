@@ -75,9 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="block sizes in samples")
     parser.add_argument("--fir-matrix-only", action="store_true",
                         help="only the FIR-matrix table (multiply-accumulate and convolver per P)")
+    parser.add_argument("--offline-blocks-only", action="store_true",
+                        help="only the offline engine's table (BlockConvolver per transform size)")
     args = parser.parse_args(argv)
     if args.fir_matrix_only:
         fir_matrix_table(min(args.seconds, 10.0))
+        return 0
+    if args.offline_blocks_only:
+        offline_blocks_table(min(args.seconds, 10.0))
         return 0
 
     import numpy as np
@@ -233,7 +238,52 @@ def main(argv: list[str] | None = None) -> int:
           f"(the per-sample kernel before: {UPMIX_NS_BEFORE} ns)")
     print()
     fir_matrix_table(min(args.seconds, 10.0))
+    print()
+    offline_blocks_table(min(args.seconds, 10.0))
     return 0
+
+
+def offline_blocks_table(seconds: float, num_inputs: int = 3, num_outputs: int = 5, num_taps: int = 1920) -> None:
+    """Print the offline engine's FIR-block cost per sample for each transform size N, with
+    the own FFT's time per transform, against a scipy.fft overlap-save of the same FIR matrix
+    (rfft 16384, ``processor.scipy_overlap_save``) timed in the same run; CPU time, best of 5."""
+    import numpy as np
+
+    from processor import scipy_overlap_save
+    from soundstage._kernels import BlockConvolver
+    from soundstage._kernels.block_convolver import default_fft_size
+    from soundstage._kernels.convolver import fft_seconds
+
+    rng = np.random.default_rng(2)
+    h = rng.standard_normal((num_inputs, num_outputs, num_taps)).astype(np.float32) / np.sqrt(num_taps)
+    n = int(seconds * SAMPLE_RATE)
+    x = rng.standard_normal((num_inputs, n)).astype(np.float32)
+
+    def cpu_best(run: Callable[[], object], repeats: int = 5) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.process_time()
+            run()
+            best = min(best, time.process_time() - start)
+        return best
+
+    scipy_ns = 1e9 * cpu_best(lambda: scipy_overlap_save(h, x), 3) / n
+    print(f"# Offline FIR blocks {num_inputs} x {num_outputs} x {num_taps} taps, {seconds:g} s at "
+          f"{SAMPLE_RATE} Hz, one core; scipy overlap-save (rfft 16384) {scipy_ns:.1f} ns/sample "
+          f"in this run; default N = {default_fft_size(num_taps)}")
+    print("| N | hop | FIR blocks ns/sample | scipy OLS / blocks | own rfft µs | own irfft µs "
+          "| transforms ns/sample (3 fwd + 5 inv per hop) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for size in (4096, 8192, 16384, 32768):
+        conv = BlockConvolver(h, fft_size=size)
+        padded = np.zeros((num_inputs, conv.padded_length(n)), np.float32)
+        padded[:, num_taps - 1 : num_taps - 1 + n] = x
+        out = np.empty((num_outputs, n), np.float32)
+        blocks_ns = 1e9 * cpu_best(lambda: conv.convolve_into(padded, out, 0, conv.num_blocks(n))) / n
+        forward, inverse = (min(t) for t in zip(*(fft_seconds(size, max(20, 2_000_000 // size)) for _ in range(3))))
+        transforms_ns = 1e9 * (num_inputs * forward + num_outputs * inverse) / conv.hop
+        print(f"| {size} | {conv.hop} | {blocks_ns:.1f} | {scipy_ns / blocks_ns:.2f}× | {1e6 * forward:.1f} "
+              f"| {1e6 * inverse:.1f} | {transforms_ns:.1f} |", flush=True)
 
 
 def fir_matrix_table(seconds: float, num_inputs: int = 3, num_outputs: int = 5, num_taps: int = 1920) -> None:

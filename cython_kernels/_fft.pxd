@@ -3,8 +3,9 @@
 
 A decimation-in-time complex FFT on split (real, imaginary) float32 arrays — the first two
 stages as one twiddle-free radix-4 pass, the others two at a time (radix-4 passes over four
-contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd —
-with the
+contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd;
+the stages that stay within 1024 points run depth-first, block by block in L1, and the
+bit-reversal permutation is gathered per block (``complex_fft_gather``) — with the
 length-N real transform computed as a length-M = N/2 complex one (the "half-length trick":
 Sorensen, Jones, Heideman & Burrus, "Real-valued fast Fourier transform algorithms",
 IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are
@@ -89,15 +90,18 @@ cdef inline void _butterflies_radix4(
         di[j] = b1i + vr
 
 
+# Complex points per depth-first block (8 KiB of split float32 data, its twiddles ≈ 4 KiB):
+# the stages whose butterflies stay inside such a block run block by block while it sits in L1.
+cdef enum:
+    _DEPTH_FIRST_POINTS = 1024
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void complex_fft(
-    float* re, float* im, Py_ssize_t M, const float* tw_re, const float* tw_im
-) noexcept nogil:
-    """In-place forward DFT (sign -1, unscaled) of bit-reversed input; natural-order output."""
-    cdef Py_ssize_t g, j, h, a, b
-    cdef float t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i, wr, wi, xr, xi, yr, yi
-    # Stages h = 1 and h = 2 together as one radix-4 pass: twiddles 1 and -i, no multiplies.
+cdef inline void _radix4_first_stages(float* re, float* im, Py_ssize_t M) noexcept nogil:
+    """Stages h = 1 and h = 2 as one radix-4 pass over M points: twiddles 1 and -i, no multiplies."""
+    cdef Py_ssize_t g
+    cdef float t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i
     for g in range(0, M, 4):
         t0r = re[g] + re[g + 1]
         t0i = im[g] + im[g + 1]
@@ -116,10 +120,18 @@ cdef inline void complex_fft(
         im[g + 1] = t1i - t3r
         re[g + 3] = t1r - t3i
         im[g + 3] = t1i + t3r
-    # Remaining stages two at a time (radix 4: one pass over the data per pair), then a last
-    # radix-2 stage when their number is odd; one contiguous run of butterflies per group.
-    h = 4
-    while 4 * h <= M:
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline Py_ssize_t _radix4_stages(
+    float* re, float* im, Py_ssize_t M, Py_ssize_t h, Py_ssize_t stop,
+    const float* tw_re, const float* tw_im,
+) noexcept nogil:
+    """The radix-4 passes of half-sizes h, 4h, … while their span 4h <= ``stop`` (over all M
+    points); returns the first half-size not done."""
+    cdef Py_ssize_t g
+    while 4 * h <= stop:
         g = 0
         while g < M:
             _butterflies_radix4(re + g, im + g, re + g + h, im + g + h,
@@ -127,11 +139,77 @@ cdef inline void complex_fft(
                                 tw_re + h, tw_im + h, tw_re + 2 * h, tw_im + 2 * h, h)
             g += 4 * h
         h *= 4
+    return h
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void _late_stages(
+    float* re, float* im, Py_ssize_t M, Py_ssize_t h, const float* tw_re, const float* tw_im
+) noexcept nogil:
+    """The stages from half-size h on, breadth-first: radix-4 passes two stages at a time,
+    then a last radix-2 stage when their number is odd; one contiguous run per group."""
+    cdef Py_ssize_t g
+    h = _radix4_stages(re, im, M, h, M, tw_re, tw_im)
     if h < M:
         g = 0
         while g < M:
             _butterflies(re + g, im + g, re + g + h, im + g + h, tw_re + h, tw_im + h, h)
             g += 2 * h
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void complex_fft(
+    float* re, float* im, Py_ssize_t M, const float* tw_re, const float* tw_im
+) noexcept nogil:
+    """In-place forward DFT (sign -1, unscaled) of bit-reversed input; natural-order output.
+
+    Decimation in time on bit-reversed input: every stage whose butterflies span at most
+    ``_DEPTH_FIRST_POINTS`` points works inside independent contiguous blocks of that size, so
+    those stages run depth-first, one block at a time while it stays in L1; the remaining
+    stages then run breadth-first. Each butterfly computes the same expression as in the plain
+    stage order, so the result is bitwise the same."""
+    cdef Py_ssize_t g = 0, h = 4, block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
+    while g < M:
+        _radix4_first_stages(re + g, im + g, block)
+        h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
+        g += block
+    _late_stages(re, im, M, h, tw_re, tw_im)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline void complex_fft_gather(
+    const float* src_re, const float* src_im, Py_ssize_t step, float* re, float* im,
+    Py_ssize_t M, const Py_ssize_t* rev, const float* tw_re, const float* tw_im,
+) noexcept nogil:
+    """Forward DFT (sign -1, unscaled) of z[n] = src_re[n·step] + i src_im[n·step], n < M, into
+    ``re``/``im`` in natural order: ``complex_fft`` with the bit-reversal permutation fused in.
+
+    Depth-first block q of B = min(M, ``_DEPTH_FIRST_POINTS``) points holds, in bit-reversed
+    order, the inputs n = r + Q·m (Q = M / B, m < B, r = rev[q] / B): they are gathered into
+    the block (position rev[m·Q]) right before its stages run, so the scattered writes of the
+    permutation stay inside one L1-resident block instead of spanning all M points (above 2048
+    points the plain permutation misses L1 on almost every write). A permutation followed by the
+    same butterflies: bitwise the result of ``complex_fft`` on the permuted input."""
+    cdef Py_ssize_t q, m, g, r, n, h = 4
+    cdef Py_ssize_t block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
+    cdef Py_ssize_t Q = M // block
+    cdef int block_rev[_DEPTH_FIRST_POINTS]  # rev[m·Q], read once instead of once per block
+    for m in range(block):
+        block_rev[m] = <int>rev[m * Q]
+    for q in range(Q):
+        g = q * block
+        r = rev[q] // block
+        n = r * step
+        for m in range(block):
+            re[g + block_rev[m]] = src_re[n]
+            im[g + block_rev[m]] = src_im[n]
+            n += Q * step
+        _radix4_first_stages(re + g, im + g, block)
+        h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
+    _late_stages(re, im, M, h, tw_re, tw_im)
 
 
 @cython.boundscheck(False)
@@ -147,11 +225,7 @@ cdef inline void real_fft(
     even and odd samples, E[k] = (Z[k] + Z*[M-k]) / 2, O[k] = (Z[k] - Z*[M-k]) / 2i and
     X[k] = E[k] + W^k O[k], W = exp(-2πi/N).
     """
-    cdef Py_ssize_t n
-    for n in range(M):
-        work_re[rev[n]] = x[2 * n]
-        work_im[rev[n]] = x[2 * n + 1]
-    complex_fft(work_re, work_im, M, tw_re, tw_im)
+    complex_fft_gather(x, x + 1, 2, work_re, work_im, M, rev, tw_re, tw_im)
     out_re[0] = work_re[0] + work_im[0]
     out_im[0] = 0.0
     out_re[M] = work_re[0] - work_im[0]

@@ -25,9 +25,11 @@ import numpy as np
 from soundstage._errors import ParameterError
 from soundstage._kernels._checks import finite_array
 
-from _fft cimport real_fft, complex_fft, _merge_spectrum
+from _fft cimport real_fft, complex_fft_gather, _merge_spectrum
 from _fpu cimport fpu_enter, fpu_leave
+from _spectrum_mac cimport MAC_STRIP, spectrum_mac
 from soundstage._kernels.convolver import fft_tables
+from soundstage._kernels.spectrum_mac import aligned_zeros, strip_layout
 
 cnp.import_array()
 
@@ -38,14 +40,19 @@ cdef extern from *:
 
 __all__ = ["BlockConvolver", "default_fft_size"]
 
+cdef enum:
+    _WORK_PAD = 256  # floats between the transform's real and imaginary work arrays
+
 
 def default_fft_size(Py_ssize_t num_taps):
     """The transform size N used unless one is given: the smallest power of two >= 4 ·
     num_taps (at least 256), so each block yields at least three quarters of N new samples.
 
-    Measured for the studio speaker's 3×5×1920 matrix (benchmarks/kernels.py): 4096 costs
-    ≈ 1.3× and 16384 ≈ 1.05× what 8192 costs per sample; the transforms dominate, and
-    their cost per output sample falls while ``hop / N`` grows faster than ``log N``.
+    Measured for the studio speaker's 3×5×1920 matrix (benchmarks/kernels.py
+    ``--offline-blocks-only``, depth-first FFT): 4096 costs ≈ 1.35×, 16384 ≈ 0.95–1.0× and
+    32768 ≈ 1.2× what 8192 costs per sample; the transforms dominate (≈ 80 %), and their cost
+    per output sample falls while ``hop / N`` grows faster than ``log N``, until the
+    transform's data leave L2.
     """
     n = 256
     while n < 4 * num_taps:
@@ -55,78 +62,39 @@ def default_fft_size(Py_ssize_t num_taps):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void _product(
-    float_ptr_r acc_re, float_ptr_r acc_im, const_float_ptr_r x_re, const_float_ptr_r x_im,
-    const_float_ptr_r h_re, const_float_ptr_r h_im, Py_ssize_t num_bins, bint first,
-) noexcept nogil:
-    """acc = X · H (``first``) or acc += X · H over ``num_bins`` bins, in real arithmetic."""
-    cdef Py_ssize_t b
-    if first:
-        for b in range(num_bins):
-            acc_re[b] = x_re[b] * h_re[b] - x_im[b] * h_im[b]
-            acc_im[b] = x_re[b] * h_im[b] + x_im[b] * h_re[b]
-    else:
-        for b in range(num_bins):
-            acc_re[b] += x_re[b] * h_re[b] - x_im[b] * h_im[b]
-            acc_im[b] += x_re[b] * h_im[b] + x_im[b] * h_re[b]
+cdef inline float _flushed(float v) noexcept nogil:
+    """v, or 0 below 1e-30: FFT round-off of a silent stretch would otherwise leave
+    subnormal-range output that is not exact silence (a select, vectorised)."""
+    return v if fabsf(v) >= 1e-30 else 0.0
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void _product_pair(
-    float_ptr_r acc_re, float_ptr_r acc_im,
-    const_float_ptr_r a_re, const_float_ptr_r a_im, const_float_ptr_r g_re, const_float_ptr_r g_im,
-    const_float_ptr_r b_re, const_float_ptr_r b_im, const_float_ptr_r k_re, const_float_ptr_r k_im,
-    Py_ssize_t num_bins, bint first,
-) noexcept nogil:
-    """acc (=, or += unless ``first``) A · G + B · K: two paths per pass over the accumulator
-    (the products are memory-bound: this saves one read and one write of it per pair)."""
-    cdef Py_ssize_t b
-    if first:
-        for b in range(num_bins):
-            acc_re[b] = (a_re[b] * g_re[b] - a_im[b] * g_im[b]) + (b_re[b] * k_re[b] - b_im[b] * k_im[b])
-            acc_im[b] = (a_re[b] * g_im[b] + a_im[b] * g_re[b]) + (b_re[b] * k_im[b] + b_im[b] * k_re[b])
-    else:
-        for b in range(num_bins):
-            acc_re[b] += (a_re[b] * g_re[b] - a_im[b] * g_im[b]) + (b_re[b] * k_re[b] - b_im[b] * k_im[b])
-            acc_im[b] += (a_re[b] * g_im[b] + a_im[b] * g_re[b]) + (b_re[b] * k_im[b] + b_im[b] * k_re[b])
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline void _flush_copy(float_ptr_r dest, const_float_ptr_r src, Py_ssize_t n) noexcept nogil:
-    """dest = src, with samples below 1e-30 set to 0 (FFT round-off of a silent stretch would
-    otherwise leave subnormal-range output that is not exact silence); a select, vectorised."""
-    cdef Py_ssize_t j
-    for j in range(n):
-        dest[j] = src[j] if fabsf(src[j]) >= 1e-30 else 0.0
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline void _real_ifft(
-    const float* y_re, const float* y_im, float* out, Py_ssize_t M,
-    float* work_re, float* work_im, const Py_ssize_t* rev,
+cdef inline void _inverse_tail_into(
+    const float* y_re, const float* y_im, float_ptr_r dest, Py_ssize_t first, Py_ssize_t count,
+    Py_ssize_t M, float* merged, float_ptr_r work_re, float_ptr_r work_im, const Py_ssize_t* rev,
     const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
 ) noexcept nogil:
-    """All N = 2M samples of the inverse DFT of Hermitian bins 0..M, scaled by N
-    (``_fft.real_ifft_tail`` writes only the last M; overlap-save here keeps more than M)."""
-    cdef Py_ssize_t n, r
-    cdef float tmp
-    _merge_spectrum(y_re, y_im, work_re, work_im, rt_re, rt_im, M)
-    for n in range(M):  # bit-reversal permutation in place (an involution)
-        r = rev[n]
-        if n < r:
-            tmp = work_re[n]
-            work_re[n] = work_re[r]
-            work_re[r] = tmp
-            tmp = work_im[n]
-            work_im[n] = work_im[r]
-            work_im[r] = tmp
-    complex_fft(work_re, work_im, M, tw_re, tw_im)
-    for n in range(M):  # IDFT(z) = swap(DFT(swap(z))); y[2n] = Re z[n], y[2n+1] = Im z[n]
-        out[2 * n] = work_im[n]
-        out[2 * n + 1] = work_re[n]
+    """dest[j] = sample ``first + j`` (j < count, first + count <= N = 2M) of the inverse DFT of
+    Hermitian bins 0..M, scaled by N, flushed below 1e-30 (``_flushed``).
+
+    The merged complex spectrum goes to ``merged`` (2M floats, natural order), which the
+    transform gathers in bit-reversed order block by block (``complex_fft_gather``); the wanted
+    samples are then read straight out of the transform's work arrays (y[2n] = Im w[n],
+    y[2n+1] = Re w[n]: IDFT(z) = swap(DFT(swap(z)))), with no copy of the whole window."""
+    cdef Py_ssize_t n, j = 0, s = first, stop = first + count
+    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
+    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
+    if s < stop and s % 2:
+        dest[0] = _flushed(work_re[s // 2])
+        j = 1
+        s += 1
+    # s is even now: pairs of samples (Im w[n], Re w[n]) for n = s/2 … while both are wanted
+    for n in range(s // 2, stop // 2):
+        dest[j + 2 * (n - s // 2)] = _flushed(work_im[n])
+        dest[j + 2 * (n - s // 2) + 1] = _flushed(work_re[n])
+    if stop % 2 and stop - 1 >= s:
+        dest[count - 1] = _flushed(work_im[stop // 2])
 
 
 cdef class BlockConvolver:
@@ -172,10 +140,11 @@ cdef class BlockConvolver:
     True
     """
 
-    cdef Py_ssize_t _n_in, _n_out, _n_taps, _N, _M, _B, _hop
-    cdef float[:, :, ::1] _h_re           # (n_in, n_out, B), scaled 1/N
-    cdef float[:, :, ::1] _h_im
+    cdef Py_ssize_t _n_in, _n_out, _n_taps, _N, _M, _B, _hop, _stride
+    cdef float[::1] _h                    # filter spectra scaled 1/N, in strip_layout order
     cdef unsigned char[:, ::1] _mask      # (n_in, n_out): path is non-zero
+    cdef unsigned char[::1] _live         # (n_out,): output has a non-zero path
+    cdef Py_ssize_t[::1] _rows            # (1,): the MAC's ring row (one partition: row 0)
     cdef Py_ssize_t[::1] _rev
     cdef float[::1] _tw_re, _tw_im, _rt_re, _rt_im
 
@@ -197,9 +166,12 @@ cdef class BlockConvolver:
         self._rev, self._tw_re, self._tw_im, self._rt_re, self._rt_im = fft_tables(self._M)
         # Design-time transform in float64 (numpy), scaled by 1/N for the unscaled inverse.
         spectra = np.fft.rfft(np.asarray(h, dtype=np.float64), n=N, axis=-1) / N
-        self._h_re = np.ascontiguousarray(spectra.real, dtype=np.float32)
-        self._h_im = np.ascontiguousarray(spectra.imag, dtype=np.float32)
-        self._mask = np.ascontiguousarray(np.any(h != 0.0, axis=-1), dtype=np.uint8)
+        self._stride = (self._B + MAC_STRIP - 1) // MAC_STRIP * MAC_STRIP
+        self._h = strip_layout(spectra[:, :, None, :], self._stride)
+        mask = np.any(h != 0.0, axis=-1)
+        self._mask = np.ascontiguousarray(mask, dtype=np.uint8)
+        self._live = np.ascontiguousarray(mask.any(axis=0), dtype=np.uint8)
+        self._rows = np.zeros(1, dtype=np.intp)
 
     @property
     def num_inputs(self) -> int:
@@ -238,46 +210,32 @@ cdef class BlockConvolver:
                       Py_ssize_t first, Py_ssize_t stop, float* x_re, float* x_im,
                       float* acc_re, float* acc_im, float* time, float* work_re,
                       float* work_im) noexcept nogil:
-        cdef Py_ssize_t b, i, o, pending, start, count, B = self._B, N = self._N, hop = self._hop
-        cdef bint any_path
+        cdef Py_ssize_t b, i, o, start, count, S = self._stride, N = self._N, hop = self._hop
         for b in range(first, stop):
             start = b * hop
             count = out_len - start
             if count > hop:
                 count = hop
-            # Spectra of this block's input window (one per input, only those that are used).
+            # Spectra of this block's input window, one row of S bins per input.
             for i in range(self._n_in):
-                real_fft(x + i * x_len + start, x_re + i * B, x_im + i * B, self._M, work_re,
+                real_fft(x + i * x_len + start, x_re + i * S, x_im + i * S, self._M, work_re,
                          work_im, &self._rev[0], &self._tw_re[0], &self._tw_im[0],
                          &self._rt_re[0], &self._rt_im[0])
+            # Y_o = sum_i X_i H_io for every output at once, register-blocked over strips of 8
+            # bins (_spectrum_mac.h, one partition): the inputs summed in registers in the
+            # order i = 0, 1, … and each output strip stored once; the same order in every
+            # block, whatever thread computes it.
+            spectrum_mac(acc_re, acc_im, x_re, x_im, &self._h[0], &self._mask[0, 0],
+                         &self._rows[0], self._n_in, self._n_out, 1, self._B, S)
             for o in range(self._n_out):
-                # Y_o = sum_i X_i H_io over the non-zero paths, two at a time.
-                any_path = False
-                pending = -1
-                for i in range(self._n_in):
-                    if not self._mask[i, o]:
-                        continue
-                    if pending < 0:
-                        pending = i
-                        continue
-                    _product_pair(acc_re, acc_im, x_re + pending * B, x_im + pending * B,
-                                  &self._h_re[pending, o, 0], &self._h_im[pending, o, 0],
-                                  x_re + i * B, x_im + i * B, &self._h_re[i, o, 0],
-                                  &self._h_im[i, o, 0], B, not any_path)
-                    any_path = True
-                    pending = -1
-                if pending >= 0:
-                    _product(acc_re, acc_im, x_re + pending * B, x_im + pending * B,
-                             &self._h_re[pending, o, 0], &self._h_im[pending, o, 0], B, not any_path)
-                    any_path = True
-                if not any_path:
+                if not self._live[o]:
                     memset(out + o * out_len + start, 0, count * sizeof(float))
                     continue
-                _real_ifft(acc_re, acc_im, time, self._M, work_re, work_im, &self._rev[0],
-                           &self._tw_re[0], &self._tw_im[0], &self._rt_re[0], &self._rt_im[0])
-                # Overlap-save: the last hop samples are the linear convolution; flush what
-                # would be subnormal-range FFT round-off of a silent stretch.
-                _flush_copy(out + o * out_len + start, time + N - hop, count)
+                # Overlap-save: the last hop samples of the window are the linear convolution.
+                _inverse_tail_into(acc_re + o * S, acc_im + o * S, out + o * out_len + start,
+                                   N - hop, count, self._M, time, work_re, work_im,
+                                   &self._rev[0], &self._tw_re[0], &self._tw_im[0],
+                                   &self._rt_re[0], &self._rt_im[0])
 
     def convolve_into(self, x_padded, out, Py_ssize_t first_block, Py_ssize_t stop_block) -> None:
         """Compute blocks ``first_block`` … ``stop_block - 1`` into ``out`` (GIL released).
@@ -312,18 +270,20 @@ cdef class BlockConvolver:
             raise ParameterError("out must not overlap x_padded")
         if stop_block == first_block:
             return
-        x_spectra = np.empty((2, self._n_in, self._B), dtype=np.float32)
-        scratch = np.empty((2, self._B), dtype=np.float32)
-        time = np.empty(self._N, dtype=np.float32)
-        work = np.empty((2, self._M), dtype=np.float32)
-        cdef float[:, :, ::1] xs = x_spectra
-        cdef float[:, ::1] acc = scratch, wk = work
-        cdef float[::1] tm = time
+        # Cache-line aligned scratch (the MAC's 8-bin loads never straddle two lines); the
+        # transform's imaginary work array starts _WORK_PAD floats after the real one ends, so
+        # the two never map to the same L1 sets at power-of-two strides.
+        x_spectra = aligned_zeros((2, self._n_in, self._stride))
+        scratch = aligned_zeros((2, self._n_out, self._stride))
+        time = aligned_zeros((self._N,))
+        work = aligned_zeros((2 * self._M + _WORK_PAD,))
+        cdef float[:, :, ::1] xs = x_spectra, acc = scratch
+        cdef float[::1] tm = time, wk = work
         cdef const float* xp = <const float*>cnp.PyArray_DATA(x_padded)
         cdef float* op = <float*>cnp.PyArray_DATA(out)
         cdef unsigned long fpu
         with nogil:
             fpu = fpu_enter()
             self._blocks(xp, m, op, n, first_block, stop_block, &xs[0, 0, 0], &xs[1, 0, 0],
-                         &acc[0, 0], &acc[1, 0], &tm[0], &wk[0, 0], &wk[1, 0])
+                         &acc[0, 0, 0], &acc[1, 0, 0], &tm[0], &wk[0], &wk[self._M + _WORK_PAD])
             fpu_leave(fpu)

@@ -39,7 +39,8 @@ def reference(h, x, n):
 
 
 @pytest.mark.parametrize("num_taps, fft_size, n", [(1, None, 700), (100, 256, 5000), (1920, None, 30011),
-                                                   (1920, 4096, 9000), (513, 2048, 1)])
+                                                   (1920, 4096, 9000), (513, 2048, 1),
+                                                   (1920, 16384, 40001), (100, 65536, 70000)])
 def test_matches_oaconvolve(num_taps, fft_size, n):
     rng = np.random.default_rng(num_taps)
     h = rng.standard_normal((3, 5, num_taps)).astype(np.float32)

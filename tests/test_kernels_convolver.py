@@ -29,7 +29,7 @@ def rel_err(y, ref):
     return np.sqrt(np.sum((y - ref) ** 2) / np.sum(ref**2))
 
 
-@pytest.mark.parametrize("size", [32, 64, 512, 4096])
+@pytest.mark.parametrize("size", [32, 64, 512, 4096, 8192, 32768, 131072])
 def test_own_fft_matches_numpy(size):
     x = np.random.default_rng(size).standard_normal(size).astype(np.float32)
     plan = _FFTPlan(size)
@@ -37,6 +37,20 @@ def test_own_fft_matches_numpy(size):
     assert np.max(np.abs(plan.rfft(x) - spectrum)) <= 1e-6 * np.max(np.abs(spectrum))
     # inverse: N * irfft, last half only
     np.testing.assert_allclose(plan.irfft_tail(spectrum) / size, x[size // 2 :], atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [4, 8, 16, 512, 1024, 2048, 4096, 8192, 65536])
+def test_own_complex_fft_matches_numpy(size):
+    """The complex FFT with the bit-reversal gathered per depth-first block of 1024 points: one
+    block, one block exactly, several blocks, odd and even numbers of stages."""
+    from soundstage._kernels.convolver import complex_dft
+
+    rng = np.random.default_rng(size)
+    z = (rng.standard_normal(size) + 1j * rng.standard_normal(size)).astype(np.complex64)
+    spectrum = np.fft.fft(z.astype(np.complex128))
+    error = np.abs(complex_dft(z) - spectrum)
+    assert np.sqrt(np.mean(error ** 2)) <= 2e-7 * np.sqrt(np.log2(size)) * np.sqrt(np.mean(np.abs(spectrum) ** 2))
+    assert np.max(error) <= 1e-6 * np.max(np.abs(spectrum))
 
 
 @pytest.mark.parametrize(("partition_size", "num_taps"), [(16, 37), (64, 300), (256, 1024)])
