@@ -20,3 +20,16 @@ def best_time_s(fn: Callable[[], object], repeats: int = 2) -> float:
 def best_ms(fn: Callable[[], object], repeats: int = 2) -> float:
     """:func:`best_time_s` in milliseconds."""
     return 1e3 * best_time_s(fn, repeats)
+
+
+def best_times_interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5) -> dict[str, float]:
+    """The shortest wall-clock time (s) of each function over ``rounds`` rounds that call them
+    in turn: a slow spell of the machine then falls on every function alike, so ratios of the
+    results are fairer than those of timings taken one after the other."""
+    best = {name: float("inf") for name in fns}
+    for _ in range(max(1, rounds)):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best

@@ -21,7 +21,8 @@ For each built-in preset (48 kHz stereo noise):
   measures the waits for a core.
 
 The machine is shared and noisy: every figure is the best of a few runs, and the ratios come
-from the same run.
+from the same run: the one-shot, scipy, denormal, FIR-block and two-thread timings are taken in
+interleaved rounds, so a slow spell of the machine falls on all of them alike.
 
 Run: ``PYTHONPATH=plugin python benchmarks/processor.py [--seconds 20] [--presets studio-speaker ...]``
 """
@@ -34,7 +35,7 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import best_time_s
+from _timing import best_time_s, best_times_interleaved
 from soundstage import presets
 from soundstage._kernels import BlockConvolver, CentreExtractor
 from soundstage.processor.offline_render import OFFLINE_MIN_SAMPLES
@@ -87,7 +88,6 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
     proc = SpatialProcessor(name)
     proc(x[:, :4800], SAMPLE_RATE)  # design once (cached), outside the timing
     filterset = proc.filterset
-    offline = best_time_s(lambda: proc(x, SAMPLE_RATE), repeats=3)
     one_shot = proc(x, SAMPLE_RATE)
     proc.reset()
     streamed = np.concatenate([proc(x, SAMPLE_RATE, reset=False), proc.flush()], axis=1)
@@ -99,7 +99,6 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
     else:
         engine = "stream"
     tiny = x * np.float32(1e-36)
-    denormal = best_time_s(lambda: proc(tiny, SAMPLE_RATE), repeats=3)
 
     def stream():
         proc.reset()
@@ -112,15 +111,21 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
                                 strength=filterset.centre_extraction)
     upmixed = extractor.process(x)
     fir = np.ascontiguousarray(filterset.fir, dtype=np.float32)
-    reference = best_time_s(lambda: scipy_overlap_save(fir, upmixed), repeats=3)
     blocks = BlockConvolver(fir)
     padded = np.zeros((3, blocks.padded_length(x.shape[1])), dtype=np.float32)
     padded[:, blocks.num_taps - 1:blocks.num_taps - 1 + x.shape[1]] = upmixed
     fir_out = np.empty((fir.shape[1], x.shape[1]), dtype=np.float32)
-    fir_only = best_time_s(lambda: blocks.convolve_into(padded, fir_out, 0, blocks.num_blocks(x.shape[1])), repeats=3)
     two = SpatialProcessor(name, num_threads=2)
     same = np.array_equal(two(x, SAMPLE_RATE), proc(x, SAMPLE_RATE))
-    threaded = best_time_s(lambda: two(x, SAMPLE_RATE), repeats=3)
+    times = best_times_interleaved({
+        "offline": lambda: proc(x, SAMPLE_RATE),
+        "reference": lambda: scipy_overlap_save(fir, upmixed),
+        "denormal": lambda: proc(tiny, SAMPLE_RATE),
+        "fir_only": lambda: blocks.convolve_into(padded, fir_out, 0, blocks.num_blocks(x.shape[1])),
+        "threaded": lambda: two(x, SAMPLE_RATE),
+    }, rounds=5)
+    offline, reference, denormal, fir_only, threaded = (
+        times[key] for key in ("offline", "reference", "denormal", "fir_only", "threaded"))
     width_ms, scratch_ms = redesign_ms(name)
     return dict(name=name, drivers=filterset.num_drivers, offline=seconds / offline, engine=engine,
                 difference=difference, fir_only=seconds / fir_only,
