@@ -18,7 +18,7 @@ calling thread upmixes ahead while the worker convolves the blocks already upmix
 calling thread takes blocks too whenever the worker falls behind. The output does not depend on
 who computed what, nor on how the input was chunked.
 
-Given the input's length up front (:func:`render_offline`, a one-shot call) the buffer is one
+Given the input's length up front (:meth:`OfflineRender.render_whole`, a one-shot call) the buffer is one
 segment holding the whole padded input and the output is written in place. Fed chunk by chunk
 without a length (``SpatialProcessor.render_chunks``, file renders) it is two segments of
 ``S`` blocks used in turn: segment j holds padded samples ``[j·S·hop, j·S·hop + (S − 1)·hop + N)``
@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender", "render_offline"]
+__all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender"]
 
 #: One-shot inputs shorter than this (samples) run the streaming engine: below it the block
 #: engine's large transforms over a mostly zero-padded signal save too little to matter.
@@ -233,6 +233,16 @@ class OfflineRender:
         finally:
             self._close()
 
+    def render_whole(self, stereo: np.ndarray) -> np.ndarray:
+        """The output for the whole of ``stereo`` (2, n) at once (``push`` then ``finish``;
+        the render is closed if pushing fails)."""
+        try:
+            self.push(stereo)
+        except BaseException:
+            self.close()
+            raise
+        return self.finish()
+
     def close(self) -> None:
         """Stop (an abandoned render): release the worker."""
         self._close()
@@ -359,21 +369,3 @@ class OfflineRender:
         tail = self._padded(start - self._shift, total - self._shift)
         convolver.process_into(tail, np.empty((convolver.num_outputs, tail.shape[1]), dtype=np.float32))
 
-
-def render_offline(stereo: np.ndarray, upmix_into: Callable[[np.ndarray, np.ndarray], None], block_convolver,
-                   streaming_convolver, *, fir_latency: int, pool: Executor | None = None) -> np.ndarray:
-    """The one-shot output of upmix → FIR matrix for ``stereo`` (2, n), ``n >= 1``,
-    time-aligned and as long (:class:`OfflineRender` over the whole signal).
-
-    Returns
-    -------
-    numpy.ndarray [shape=(num_outputs, n), dtype=float32]
-    """
-    render = OfflineRender(upmix_into, block_convolver, streaming_convolver, fir_latency=fir_latency,
-                           pool=pool, num_samples=stereo.shape[1])
-    try:
-        render.push(stereo)
-    except BaseException:
-        render.close()
-        raise
-    return render.finish()

@@ -453,13 +453,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
         render = self._offline_render(block.shape[1])
         if render is None:
             return super()._one_shot(block, sample_rate, buffer_size)
-        stereo = np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block
-        try:
-            render.push(stereo)
-        except BaseException:
-            render.close()
-            raise
-        return render.finish()
+        return render.render_whole(np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block)
 
     def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
         """The offline engine over the prepared, freshly reset kernels (None where the
