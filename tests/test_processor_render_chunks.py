@@ -140,3 +140,80 @@ def test_bad_chunks_are_refused_with_their_name():
         _joined(proc, [bad])
     with pytest.raises(AudioFormatError):
         _joined(proc, [np.zeros((2, 100), np.int16)])
+
+
+def _finishes(call, seconds=60.0):
+    """``call()`` run on a daemon thread: its result, or a failure if it does not return (a
+    deadlock must fail the test, not hang the suite)."""
+    import threading
+
+    result = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert result, f"the call did not return within {seconds} s"
+    return result[0]
+
+
+def test_an_abandoned_two_thread_render_does_not_hold_up_the_processor():
+    """A render dropped without close() (a stream pushed into, a generator partly consumed)
+    releases the worker it shares with the processor's next render."""
+    import gc
+
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    x = _noise(40000, seed=5)
+    reference = proc(x, 48000.0)
+    stream = proc.render_stream(48000.0)
+    stream.push(x[:, :20000])
+    del stream
+    gc.collect()
+    np.testing.assert_array_equal(_finishes(lambda: proc(x, 48000.0)), reference)
+    chunks = proc.render_chunks([x[:, :10000], x[:, 10000:20000], x[:, 20000:]], 48000.0)
+    next(chunks)
+    next(chunks)  # still referenced, not finished
+    np.testing.assert_array_equal(_finishes(lambda: proc(x, 48000.0)), reference)
+
+
+def test_a_superseded_render_raises_instead_of_returning_wrong_audio():
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    x = _noise(40000, seed=6)
+    first = proc.render_stream(48000.0)
+    first.push(x[:, :20000])
+    second = proc.render_stream(48000.0)
+    joined = np.concatenate([second.push(x[:, :20000]), second.push(x[:, 20000:]), second.finish()], axis=1)
+    np.testing.assert_array_equal(joined, proc(x, 48000.0))
+    with pytest.raises(RuntimeError, match="superseded"):
+        first.push(x[:, 20000:])
+        first.finish()
+
+
+def test_a_script_that_leaves_a_render_open_still_exits():
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\nfrom soundstage.processor import SpatialProcessor\n"
+              "p = SpatialProcessor('studio-speaker', num_threads=2)\n"
+              "s = p.render_stream(48000.0)\n"
+              "s.push(np.zeros((2, 20000), np.float32))\n")
+    done = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_one_or_two_stereo_frames_stay_stereo(frames):
+    """A chunk of one or two frames is channels-first stereo, as documented (its shape alone
+    is ambiguous): the render equals the one-shot call of the same (2, n) input."""
+    proc = SpatialProcessor("studio-speaker")
+    x = np.array([[0.1, -0.2][:frames], [0.3, 0.05][:frames]], dtype=np.float32)
+    joined = np.concatenate(list(proc.render_chunks([x], 48000.0)), axis=1)
+    assert joined.shape == (proc.num_output_channels, frames)
+    np.testing.assert_array_equal(joined, proc(x, 48000.0))
+
+
+def test_a_render_whose_start_failed_does_not_finish_silently():
+    proc = SpatialProcessor("studio-speaker")
+    stream = proc.render_stream(1000.0)  # below the design's sample-rate range
+    with pytest.raises(SoundstageError):
+        stream.push(_noise(20000, seed=7))
+    with pytest.raises(SoundstageError):
+        stream.finish()

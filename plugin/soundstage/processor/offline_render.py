@@ -36,7 +36,9 @@ as if everything had streamed.
 
 from __future__ import annotations
 
+import importlib
 import threading
+import weakref
 from concurrent.futures import Executor
 from typing import Callable
 
@@ -116,10 +118,33 @@ class _BlockQueue:
             return self.done >= blocks
 
 
-def _worker(queue: _BlockQueue, convolve: Callable[[int, int], None]) -> None:
+#: Queues of the renders not yet collected: cancelled when the interpreter exits, so a worker
+#: still waiting for blocks of a render left open does not hold up the exit (the thread pools'
+#: workers are joined then; ``threading._register_atexit`` runs before that join, newest first).
+_LIVE_QUEUES: "weakref.WeakSet[_BlockQueue]" = weakref.WeakSet()
+
+
+def _cancel_live_queues() -> None:
+    for queue in list(_LIVE_QUEUES):
+        queue.cancel()
+
+
+if hasattr(threading, "_register_atexit"):
+    importlib.import_module("concurrent.futures.thread")  # its join registers first, so runs after ours
+    threading._register_atexit(_cancel_live_queues)
+
+
+def _worker(queue: _BlockQueue, convolve_ref: Callable[[], Callable[[int, int], None] | None]) -> None:
+    """Convolve claimed blocks until none are left or the render is cancelled. The worker holds
+    its render only through a weak reference, so a render dropped without ``close()`` is
+    collected, and its finalizer cancels the queue and ends this loop."""
     try:
         while (blocks := queue.claim(wait=True)) is not None:
+            convolve = convolve_ref()
+            if convolve is None:
+                return
             convolve(*blocks)
+            del convolve
     except BaseException:
         queue.cancel()  # the calling thread stops waiting and raises this error
         raise
@@ -192,7 +217,9 @@ class OfflineRender:
         self._pending: list[np.ndarray] = []
         self._upmixed = np.empty((3, UPMIX_CHUNK), np.float32)
         self._queue = _BlockQueue(blocks, None)
-        self._worker = pool.submit(_worker, self._queue, self._convolve) if pool is not None else None
+        self._worker = pool.submit(_worker, self._queue, weakref.WeakMethod(self._convolve)) if pool is not None else None
+        weakref.finalize(self, self._queue.cancel)  # an abandoned render releases its worker
+        _LIVE_QUEUES.add(self._queue)
 
     # ------------------------------------------------------------------ public
     def push(self, stereo: np.ndarray) -> np.ndarray:
@@ -315,7 +342,8 @@ class OfflineRender:
             self._convolve(*claimed)
         if not self._queue.wait_done(blocks):
             self._close()  # raises the worker's error
-            raise RuntimeError("internal: the offline render was cancelled")
+            raise RuntimeError("this offline render was closed or superseded by another render of "
+                               "the same processor; start a new one")
 
     def _take_output(self) -> np.ndarray:
         """Copies of the output samples done and not yet handed out, in order."""

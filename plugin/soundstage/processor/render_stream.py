@@ -75,8 +75,8 @@ class RenderStream:
             if self._held_samples < OFFLINE_MIN_SAMPLES:
                 return self._empty()
             block = np.concatenate(self._held, axis=1) if len(self._held) > 1 else self._held[0]
-            self._held = []
             self._start(block.shape[0])
+            self._held = []
         if self._streaming:
             return self._processor.process(block, self._sample_rate, reset=False)
         with self._processor._lock:
@@ -93,7 +93,10 @@ class RenderStream:
                 return self._empty()
             block = np.concatenate(self._held, axis=1) if len(self._held) > 1 else self._held[0]
             self._held = []
-            return processor.process(block, self._sample_rate)  # a short one-shot call (it streams)
+            # A zero-length call fixes the layout to channels-first: a block of one or two frames
+            # is otherwise ambiguous. Then a short one-shot call (it streams).
+            processor.process(np.zeros((block.shape[0], 0), np.float32), self._sample_rate, reset=False)
+            return processor.process(block, self._sample_rate)
         if self._streaming:
             return processor.flush()
         with processor._lock:

@@ -30,6 +30,7 @@ from dataclasses import replace
 import os
 import threading
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
             raise ParameterError(f"num_threads must be 1 or 2, got {num_threads!r}")
         self._num_threads = int(num_threads)
         self._pool = None
+        self._open_render = None  # weak reference to the last offline render started
         self._filters: FilterSet | None = None
         self._queue = DesignQueue(_design_in_background)
         self._fade_left = 0  # output samples of the running crossfade still to play
@@ -472,8 +474,13 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
             if self._pool is None:
                 self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
             pool = self._pool
-        return OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
-                             fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
+        previous = self._open_render() if self._open_render is not None else None
+        if previous is not None:
+            previous.close()  # it shares the kernels (and the worker) with the new one
+        render = OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
+                               fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
+        self._open_render = weakref.ref(render)
+        return render
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
