@@ -40,6 +40,7 @@ import argparse
 import sys
 import time
 from typing import Callable
+from _timing import best_time_s
 
 SAMPLE_RATE = 48_000
 #: ns per stereo sample of the per-sample upmix kernel (gains evaluated every sample), one call on
@@ -259,15 +260,7 @@ def offline_blocks_table(seconds: float, num_inputs: int = 3, num_outputs: int =
     n = int(seconds * SAMPLE_RATE)
     x = rng.standard_normal((num_inputs, n)).astype(np.float32)
 
-    def cpu_best(run: Callable[[], object], repeats: int = 5) -> float:
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.process_time()
-            run()
-            best = min(best, time.process_time() - start)
-        return best
-
-    scipy_ns = 1e9 * cpu_best(lambda: scipy_overlap_save(h, x), 3) / n
+    scipy_ns = 1e9 * best_time_s(lambda: scipy_overlap_save(h, x), 3, time.process_time) / n
     print(f"# Offline FIR blocks {num_inputs} x {num_outputs} x {num_taps} taps, {seconds:g} s at "
           f"{SAMPLE_RATE} Hz, one core; scipy overlap-save (rfft 16384) {scipy_ns:.1f} ns/sample "
           f"in this run; default N = {default_fft_size(num_taps)}")
@@ -279,7 +272,7 @@ def offline_blocks_table(seconds: float, num_inputs: int = 3, num_outputs: int =
         padded = np.zeros((num_inputs, conv.padded_length(n)), np.float32)
         padded[:, num_taps - 1 : num_taps - 1 + n] = x
         out = np.empty((num_outputs, n), np.float32)
-        blocks_ns = 1e9 * cpu_best(lambda: conv.convolve_into(padded, out, 0, conv.num_blocks(n))) / n
+        blocks_ns = 1e9 * best_time_s(lambda: conv.convolve_into(padded, out, 0, conv.num_blocks(n)), 5, time.process_time) / n
         forward, inverse = (min(t) for t in zip(*(fft_seconds(size, max(20, 2_000_000 // size)) for _ in range(3))))
         transforms_ns = 1e9 * (num_inputs * forward + num_outputs * inverse) / conv.hop
         print(f"| {size} | {conv.hop} | {blocks_ns:.1f} | {scipy_ns / blocks_ns:.2f}× | {1e6 * forward:.1f} "

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+from _timing import best_time_s
 
 from soundstage.batch import render_file
 from soundstage.board import stream_file
@@ -57,15 +58,6 @@ class _Streamed:
 
     def flush(self):
         return self._processor.flush()
-
-
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 _barrier = None
@@ -119,7 +111,7 @@ def main(argv=None) -> int:
             # Interleaved, so that every figure sees the same moments of a shared machine.
             for _ in range(args.repeats):
                 for key, run in runs.items():
-                    times[key] = min(times[key], _best(run, 1))
+                    times[key] = min(times[key], best_time_s(run, 1))
                 jobs = [pool.submit(_concurrent_job, str(source), str(tmp / f"c{i}.wav"), args.preset, str(warm))
                         for i in range(2)]
                 ceiling_s = min(ceiling_s, max(job.result() for job in jobs))
