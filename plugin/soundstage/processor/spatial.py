@@ -401,12 +401,6 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
         else:
             self._strength_ramp[3] = position + n
 
-    def _upmix(self, block: np.ndarray, upmixed: np.ndarray) -> None:
-        if self._strength_ramp is None:
-            self._extractor.process_into(block, upmixed)
-        else:
-            self._upmix_ramped(block, upmixed)
-
     def process_block(self, block: np.ndarray) -> np.ndarray:
         self._adopt_ready_design()
         if self._track is not None and self._taps is None:
@@ -423,10 +417,7 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
         if self._upmixed.shape[1] != n:
             self._upmixed = np.empty((3, n), dtype=np.float32)
         upmixed = self._upmixed
-        if self._strength_ramp is None and within(block, UPMIX_ADAPT_LIMIT):
-            self._extractor.process_into(block, upmixed)  # the usual block, without the detours
-        else:
-            self._upmix_limited(block, upmixed)
+        self._upmix_limited(block, upmixed)
         out = np.empty((self._filters.num_drivers, n), dtype=np.float32)
         self._convolver.process_into(upmixed, out)
         if self._fade_left > 0:
@@ -434,15 +425,17 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
         return out
 
     def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray) -> None:
-        if not within(block, UPMIX_ADAPT_LIMIT):
-            # The upmix adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot
-            # dominate its running averages for longer than their time constant; what was
-            # clipped off goes to left'/right' unchanged, so left' + centre = left still.
-            clipped = np.clip(block, -UPMIX_ADAPT_LIMIT, UPMIX_ADAPT_LIMIT)
-            self._upmix(clipped, upmixed)
-            upmixed[:2] += block - clipped
+        """The upmix of ``block`` into ``upmixed`` (the strength ramp if one runs). It adapts on
+        the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot dominate its running
+        averages for longer than their time constant; what was clipped off goes to
+        left'/right' unchanged, so left' + centre = left still."""
+        source = block if within(block, UPMIX_ADAPT_LIMIT) else np.clip(block, -UPMIX_ADAPT_LIMIT, UPMIX_ADAPT_LIMIT)
+        if self._strength_ramp is None:
+            self._extractor.process_into(source, upmixed)
         else:
-            self._upmix(block, upmixed)
+            self._upmix_ramped(source, upmixed)
+        if source is not block:
+            upmixed[:2] += block - source
 
     def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
         """A long one-shot call on the offline engine (:mod:`.offline_render`); short ones, the
