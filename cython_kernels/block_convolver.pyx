@@ -123,7 +123,7 @@ cdef class BlockConvolver:
       output samples below 1e-30 are set to exactly 0, as in ``PartitionedConvolver``: a silent
       input gives exact silence and subnormal input costs what noise costs.
     * Scratch (one input window's spectra, the accumulator, the transform work arrays) is
-      allocated once per :meth:`convolve_into` call, never per block.
+      allocated by the first calls only: each running call holds one set, kept for the next.
 
     Examples
     --------
@@ -147,6 +147,7 @@ cdef class BlockConvolver:
     cdef Py_ssize_t[::1] _rows            # (1,): the MAC's ring row (one partition: row 0)
     cdef Py_ssize_t[::1] _rev
     cdef float[::1] _tw_re, _tw_im, _rt_re, _rt_im
+    cdef list _scratch_sets               # idle scratch sets, one taken per running call
 
     def __init__(self, filters, *, fft_size=None):
         h = finite_array(filters, "filters", np.float32, 3, "(num_inputs, num_outputs, num_taps)")
@@ -172,6 +173,7 @@ cdef class BlockConvolver:
         self._mask = np.ascontiguousarray(mask, dtype=np.uint8)
         self._live = np.ascontiguousarray(mask.any(axis=0), dtype=np.uint8)
         self._rows = np.zeros(1, dtype=np.intp)
+        self._scratch_sets = []
 
     @property
     def num_inputs(self) -> int:
@@ -266,17 +268,19 @@ cdef class BlockConvolver:
         if stop_block > first_block and m < (stop_block - 1) * self._hop + self._N:
             raise ParameterError(f"x_padded has {m} samples; blocks up to {stop_block} need "
                                  f"{(stop_block - 1) * self._hop + self._N}")
-        if np.shares_memory(x_padded, out):
+        cdef const char* xb = <const char*>cnp.PyArray_DATA(x_padded)
+        cdef const char* ob = <const char*>cnp.PyArray_DATA(out)
+        # Both validated C-contiguous: they overlap exactly when their byte ranges do.
+        if xb < ob + cnp.PyArray_NBYTES(out) and ob < xb + cnp.PyArray_NBYTES(x_padded):
             raise ParameterError("out must not overlap x_padded")
         if stop_block == first_block:
             return
-        # Cache-line aligned scratch (the MAC's 8-bin loads never straddle two lines); the
-        # transform's imaginary work array starts _WORK_PAD floats after the real one ends, so
-        # the two never map to the same L1 sets at power-of-two strides.
-        x_spectra = aligned_zeros((2, self._n_in, self._stride))
-        scratch = aligned_zeros((2, self._n_out, self._stride))
-        time = aligned_zeros((self._N,))
-        work = aligned_zeros((2 * self._M + _WORK_PAD,))
+        # A call takes an idle scratch set (list.pop and append are atomic under the GIL, so two
+        # threads never share one) and gives it back: no allocation after the first calls.
+        try:
+            x_spectra, scratch, time, work = scratch_set = self._scratch_sets.pop()
+        except IndexError:
+            x_spectra, scratch, time, work = scratch_set = self._new_scratch()
         cdef float[:, :, ::1] xs = x_spectra, acc = scratch
         cdef float[::1] tm = time, wk = work
         cdef const float* xp = <const float*>cnp.PyArray_DATA(x_padded)
@@ -287,3 +291,14 @@ cdef class BlockConvolver:
             self._blocks(xp, m, op, n, first_block, stop_block, &xs[0, 0, 0], &xs[1, 0, 0],
                          &acc[0, 0, 0], &acc[1, 0, 0], &tm[0], &wk[0], &wk[self._M + _WORK_PAD])
             fpu_leave(fpu)
+        self._scratch_sets.append(scratch_set)
+
+    def _new_scratch(self):
+        """One call's scratch: an input window's spectra, the accumulator, the transform's work.
+
+        Cache-line aligned (the MAC's 8-bin loads never straddle two lines); the transform's
+        imaginary work array starts _WORK_PAD floats after the real one ends, so the two never
+        map to the same L1 sets at power-of-two strides. The spectra's padding bins past M stay
+        zero: nothing writes them."""
+        return (aligned_zeros((2, self._n_in, self._stride)), aligned_zeros((2, self._n_out, self._stride)),
+                aligned_zeros((self._N,)), aligned_zeros((2 * self._M + _WORK_PAD,)))
