@@ -127,30 +127,45 @@ cdef bint _within(const float* x, Py_ssize_t count, double limit) noexcept nogil
 
 
 def within(x, double limit):
-    """True when every sample of the float32 C-contiguous 2-D ``x`` has ``|v| <= limit`` (False
-    for NaN): the per-block guard of the processor layer, about 20x cheaper than the numpy
-    expression (``numpy.abs(x) <= limit`` then ``all``) for a short block."""
-    cdef const float* xp
-    cdef Py_ssize_t count
-    cdef bint ok
-    if not _is_float32_block(x):  # another buffer, or the buffer protocol's error
-        return _within_view(x, limit)
-    xp = <const float*>cnp.PyArray_DATA(<cnp.ndarray>x)
-    count = cnp.PyArray_SIZE(<cnp.ndarray>x)
-    with nogil:
-        ok = _within(xp, count, limit)
-    return ok
+    """True when every sample of the float32 2-D ``x`` (C-contiguous, or rows each contiguous
+    and any distance apart: a column slice) has ``|v| <= limit`` (False for NaN): the per-block
+    guard of the processor layer, about 20x cheaper than the numpy expression
+    (``numpy.abs(x) <= limit`` then ``all``) for a short block."""
+    cdef const char* xp
+    cdef Py_ssize_t count, row, rows, row_bytes
+    cdef bint ok = True
+    if _is_float32_block(x):
+        xp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>x)
+        count = cnp.PyArray_SIZE(<cnp.ndarray>x)
+        with nogil:
+            ok = _within(<const float*>xp, count, limit)
+        return ok
+    if (cnp.PyArray_Check(x) and cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32
+            and cnp.PyArray_NDIM(<cnp.ndarray>x) == 2 and cnp.PyArray_STRIDE(<cnp.ndarray>x, 1) == sizeof(float)):
+        xp = <const char*>cnp.PyArray_DATA(<cnp.ndarray>x)
+        rows, count = cnp.PyArray_DIM(<cnp.ndarray>x, 0), cnp.PyArray_DIM(<cnp.ndarray>x, 1)
+        row_bytes = cnp.PyArray_STRIDE(<cnp.ndarray>x, 0)
+        with nogil:
+            for row in range(rows):
+                if count > 0 and not _within(<const float*>(xp + row * row_bytes), count, limit):
+                    ok = False
+                    break
+        return ok
+    return _within_view(x, limit)  # another buffer, or the buffer protocol's error
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _within_view(const float[:, ::1] x, double limit):
-    """``within`` through a typed memoryview (any 2-D C-contiguous float32 buffer)."""
-    cdef Py_ssize_t c
+def _within_view(const float[:, :] x, double limit):
+    """``within`` through a typed memoryview (any 2-D float32 buffer, any strides)."""
+    cdef Py_ssize_t c, t
     cdef bint ok = True
     with nogil:
         for c in range(x.shape[0]):
-            if x.shape[1] > 0 and not _within(&x[c, 0], x.shape[1], limit):
-                ok = False
+            for t in range(x.shape[1]):
+                if not fabs(x[c, t]) <= limit:
+                    ok = False
+                    break
+            if not ok:
                 break
     return ok

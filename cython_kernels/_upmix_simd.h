@@ -14,7 +14,7 @@
  *    registers for a pass (num_edges is a compile-time constant where the caller is inlined).
  *    coef[e] = b0 b1 b2 a1 a2; hist[e] = x1[M] x1[S] x2[M] x2[S] y1[M] y1[S] y2[M] y2[S].
  *    Row u of rows (m rows of 2*lanes doubles) receives M_0 S_0 M_1 S_1 … M_(lanes-1) S_(lanes-1)
- *    of sample t0 + u of x (2, n) float32; bands past the last are zero.
+ *    of sample t0 + u of x (2 rows of float32, x_stride floats apart); bands past the last are zero.
  * 2. soundstage_upmix_mix / soundstage_upmix_write: the hop's weighted power sums and the centre.
  * 3. soundstage_upmix_gains: the gains at a grid point.
  */
@@ -60,7 +60,7 @@ static inline soundstage_pair soundstage_flush_pair(soundstage_pair v)
 }
 #endif
 
-static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], const float* x, ptrdiff_t n,
+static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], const float* x, ptrdiff_t x_stride,
                                          ptrdiff_t t0, ptrdiff_t m, double* rows, ptrdiff_t num_edges,
                                          ptrdiff_t lanes, ptrdiff_t phase, ptrdiff_t hop)
 {
@@ -83,7 +83,7 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
     }
     /* M and S of every sample first (vectorised across samples), where the last band goes */
     const float* left = x + t0;
-    const float* right = x + n + t0;
+    const float* right = x + x_stride + t0;
     for (ptrdiff_t u = 0; u < m; u++) {
         rows[u * 2 * lanes + 2 * num_edges] = 0.5 * ((double)left[u] + (double)right[u]);
         rows[u * 2 * lanes + 2 * num_edges + 1] = 0.5 * ((double)left[u] - (double)right[u]);
@@ -122,7 +122,7 @@ static inline void soundstage_band_split(double (*coef)[5], double (*hist)[8], c
     }
 #else
     for (ptrdiff_t u = 0; u < m; u++) {
-        double left = (double)x[t0 + u], right = (double)x[n + t0 + u];
+        double left = (double)x[t0 + u], right = (double)x[x_stride + t0 + u];
         double rest[2] = {0.5 * (left + right), 0.5 * (left - right)};
         double* row = rows + u * 2 * lanes;
         for (ptrdiff_t e = 0; e < num_edges; e++) {
@@ -209,19 +209,20 @@ static inline void soundstage_upmix_mix(const double* rows, ptrdiff_t m, ptrdiff
 #endif
 }
 
-/* soundstage_upmix_write: samples t0 … t0+m-1 of the call from parts (m, 4): centre =
+/* soundstage_upmix_write: samples t0 … t0+m-1 of the call from parts (m, 4) (rows of x and out
+ * x_stride and out_stride floats apart): centre =
  * strength · ((p0 + p1) + (p2 + p3)), out = (L - centre, R - centre, centre) in float32. The
  * strength is ``strength``, or with ramp_length >= 0 the raised cosine start + (end - start)
  * (1 - cos(π min((elapsed + t + 1)/(ramp_length + 1), 1)))/2 at sample t of the call. */
-static inline void soundstage_upmix_write(const double* parts, ptrdiff_t m, const float* x, float* out,
-                                          ptrdiff_t n, ptrdiff_t t0, double strength, double ramp_start,
+static inline void soundstage_upmix_write(const double* parts, ptrdiff_t m, const float* x, ptrdiff_t x_stride,
+                                          float* out, ptrdiff_t out_stride, ptrdiff_t t0, double strength, double ramp_start,
                                           double ramp_end, double ramp_length, double ramp_elapsed)
 {
     const float* left = x + t0;
-    const float* right = x + n + t0;
+    const float* right = x + x_stride + t0;
     float* out_left = out + t0;
-    float* out_right = out + n + t0;
-    float* out_centre = out + 2 * n + t0;
+    float* out_right = out + out_stride + t0;
+    float* out_centre = out + 2 * out_stride + t0;
     if (ramp_length < 0.0) {
         for (ptrdiff_t u = 0; u < m; u++) {
             const double* p = parts + 4 * u;

@@ -51,12 +51,12 @@ import numpy as np
 import scipy.signal
 
 from soundstage._errors import ParameterError
-from soundstage._kernels._checks import check_audio, check_out, finite_array
+from soundstage._kernels._checks import check_audio, finite_array
 
 from _fpu cimport fpu_enter, fpu_leave
 
 cdef extern from "_upmix_simd.h" nogil:
-    void band_split "soundstage_band_split" (double (*coef)[5], double (*hist)[8], const float* x, Py_ssize_t n,
+    void band_split "soundstage_band_split" (double (*coef)[5], double (*hist)[8], const float* x, Py_ssize_t x_stride,
                                              Py_ssize_t t0, Py_ssize_t m, double* rows, Py_ssize_t num_edges,
                                              Py_ssize_t lanes, Py_ssize_t phase, Py_ssize_t hop)
     void upmix_gains "soundstage_upmix_gains" (
@@ -67,7 +67,8 @@ cdef extern from "_upmix_simd.h" nogil:
         const double* coef_start, const double* coef_slope, const double* weight, const double* position,
         Py_ssize_t phase, double* parts)
     void upmix_write "soundstage_upmix_write" (
-        const double* parts, Py_ssize_t m, const float* x, float* out, Py_ssize_t n, Py_ssize_t t0,
+        const double* parts, Py_ssize_t m, const float* x, Py_ssize_t x_stride, float* out, Py_ssize_t out_stride,
+        Py_ssize_t t0,
         double strength, double ramp_start, double ramp_end, double ramp_length, double ramp_elapsed)
 
 cnp.import_array()
@@ -120,7 +121,8 @@ cdef struct Ramp:
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, Ramp* ramp, float* gains,
+cdef inline void _run(UpmixState* st, const float* x, Py_ssize_t x_stride, float* out, Py_ssize_t out_stride,
+                      Py_ssize_t n, Ramp* ramp, float* gains,
                       bint record, const Py_ssize_t num_edges, const Py_ssize_t lanes) noexcept nogil:
     """The whole call: the band split SPLIT_CHUNK samples at a time (state flushed at each grid
     point), then hop by hop the mix and, at each grid point, the gains (``num_edges`` and
@@ -132,7 +134,7 @@ cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, 
     cdef double tj
     while t0 < n:
         m = n - t0 if n - t0 < SPLIT_CHUNK else SPLIT_CHUNK
-        band_split(st.coef, st.hist, x, n, t0, m, rows, num_edges, lanes, st.phase, GAIN_HOP)
+        band_split(st.coef, st.hist, x, x_stride, t0, m, rows, num_edges, lanes, st.phase, GAIN_HOP)
         v = 0
         while v < m:
             h = GAIN_HOP - st.phase
@@ -151,25 +153,43 @@ cdef inline void _run(UpmixState* st, const float* x, float* out, Py_ssize_t n, 
                             st.coef_start, st.coef_slope, st.decay, COHERENCE_FLOOR)
                 st.phase = 0
             v += h
-        upmix_write(parts, m, x, out, n, t0, ramp.strength, ramp.start, ramp.end, ramp.length, ramp.t0)
+        upmix_write(parts, m, x, x_stride, out, out_stride, t0, ramp.strength, ramp.start, ramp.end, ramp.length, ramp.t0)
         t0 += m
 
 
-cdef void _dispatch(UpmixState* st, const float* x, float* out, Py_ssize_t n, Ramp* ramp, float* gains,
+cdef Py_ssize_t _row_stride(a, str name, Py_ssize_t channels, bint writable) except -1:
+    """Floats between consecutive rows of the float32 (channels, n) array ``a``, whose rows must
+    each be contiguous (C-contiguous arrays and column slices of them); anything else gets the
+    shared checks' error for a non-C-contiguous or ill-typed array."""
+    if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_FLOAT32
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == 2 and cnp.PyArray_DIM(<cnp.ndarray>a, 0) == channels
+            and (not writable or cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a))):
+        if cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+            return cnp.PyArray_DIM(<cnp.ndarray>a, 1)
+        if (cnp.PyArray_STRIDE(<cnp.ndarray>a, 1) == sizeof(float)
+                and cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) % sizeof(float) == 0
+                and cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) >= cnp.PyArray_DIM(<cnp.ndarray>a, 1) * <Py_ssize_t>sizeof(float)):
+            return cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) // sizeof(float)
+    check_audio(a, name, channels, writable)  # raises the shared error
+    raise ParameterError(f"{name} must have contiguous rows, got strides {a.strides}")
+
+
+cdef void _dispatch(UpmixState* st, const float* x, Py_ssize_t x_stride, float* out, Py_ssize_t out_stride,
+                    Py_ssize_t n, Ramp* ramp, float* gains,
                     bint record, Py_ssize_t num_edges) noexcept nogil:
     """Specialise ``_run`` for the band counts in use (the loops unroll and vectorise)."""
     if num_edges == 3:
-        _run(st, x, out, n, ramp, gains, record, 3, 4)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, 3, 4)
     elif num_edges == 0:
-        _run(st, x, out, n, ramp, gains, record, 0, 2)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, 0, 2)
     elif num_edges == 1:
-        _run(st, x, out, n, ramp, gains, record, 1, 2)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, 1, 2)
     elif num_edges == 2:
-        _run(st, x, out, n, ramp, gains, record, 2, 4)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, 2, 4)
     elif num_edges < 8:
-        _run(st, x, out, n, ramp, gains, record, num_edges, 8)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, num_edges, 8)
     else:
-        _run(st, x, out, n, ramp, gains, record, num_edges, 16)
+        _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, num_edges, 16)
 
 
 cdef class CentreExtractor:
@@ -242,7 +262,9 @@ cdef class CentreExtractor:
     def process_into(self, x, out, gains=None, strength_ramp=None) -> None:
         """Upmix ``x`` (2, n) float32 L, R into ``out`` (3, n) float32 L', R', C.
 
-        ``out`` must be C-contiguous, writable and must not overlap ``x``. ``gains``, if given,
+        Each row of ``x`` and of ``out`` must be contiguous; the rows may lie any distance apart
+        (a column slice of a C-contiguous array, such as ``stereo[:, a:b]``, is taken as it is,
+        without a copy). ``out`` must be writable and must not overlap ``x``. ``gains``, if given,
         a C-contiguous float32 array (num_bands, 2, n), receives each band's coefficients
         a_b = w_b and c_b = -w_b γ_b per sample, so that C = strength · Σ_b a_b M_b + c_b S_b
         (to apply the same time-varying upmix to stems).
@@ -254,12 +276,16 @@ cdef class CentreExtractor:
         ``start``, ``end`` in [0, 1]). The caller advances ``elapsed`` and sets
         :attr:`strength` to ``end`` when the ramp is over.
         """
-        check_audio(x, "x", 2)
-        check_out(out, "out", 3, x.shape[1])
-        # Both validated C-contiguous: they overlap exactly when their byte ranges do.
+        cdef Py_ssize_t x_stride = _row_stride(x, "x", 2, False)
+        cdef Py_ssize_t out_stride = _row_stride(out, "out", 3, True)
+        if out.shape[1] != x.shape[1]:
+            raise ParameterError(f"out must have {x.shape[1]} samples to match the input, got shape {out.shape}")
+        # The byte ranges the rows span (conservative for rows that interleave with the other's)
         cdef char* xp = <char*>cnp.PyArray_DATA(x)
         cdef char* op = <char*>cnp.PyArray_DATA(out)
-        if xp < op + cnp.PyArray_NBYTES(out) and op < xp + cnp.PyArray_NBYTES(x):
+        cdef Py_ssize_t x_span = (x_stride + x.shape[1]) * sizeof(float)
+        cdef Py_ssize_t out_span = (2 * out_stride + x.shape[1]) * sizeof(float)
+        if xp < op + out_span and op < xp + x_span:
             raise ParameterError("out overlaps x; CentreExtractor needs a separate output array")
         cdef Ramp ramp
         ramp.strength = self._strength
@@ -283,7 +309,8 @@ cdef class CentreExtractor:
         cdef unsigned long fpu
         with nogil:
             fpu = fpu_enter()
-            _dispatch(&self._st, <const float*>xp, <float*>op, n, &ramp, gp, record, self._num_edges)
+            _dispatch(&self._st, <const float*>xp, x_stride, <float*>op, out_stride, n, &ramp, gp, record,
+                      self._num_edges)
             fpu_leave(fpu)
 
     @staticmethod

@@ -149,6 +149,23 @@ def test_streaming_is_bitwise_one_call_for_every_band_count(edges):
     assert np.array_equal(np.concatenate(gains, axis=2), whole_gains[:, :, :start])
 
 
+def test_column_slices_in_and_out_are_taken_without_a_copy():
+    """Rows any distance apart (column slices of larger arrays, as the offline engine upmixes
+    straight from the caller's input into its padded buffer) give bitwise the contiguous call's
+    output, chunk by chunk, and write nothing outside the slice."""
+    x = np.random.default_rng(11).standard_normal((2, 5000)).astype(np.float32)
+    whole = CentreExtractor(EDGES, FS).process(x)
+    extractor = CentreExtractor(EDGES, FS)
+    padded = np.full((3, 7000), np.nan, np.float32)
+    for a, b in [(0, 1), (1, 1700), (1700, 1733), (1733, 5000)]:
+        extractor.process_into(x[:, a:b], padded[:, 1000 + a:1000 + b])
+    assert np.array_equal(padded[:, 1000:6000], whole)
+    assert np.isnan(padded[:, :1000]).all() and np.isnan(padded[:, 6000:]).all()
+    with pytest.raises(ParameterError, match=r"out overlaps x"):
+        both = np.zeros((5, 100), np.float32)
+        extractor.process_into(both[:2, 10:20], both[1:4, 12:22])
+
+
 def test_silence_after_a_signal_reaches_exact_zero():
     """The band-split state is flushed from the denormal range at the gain grid points, so a
     stream falling silent comes back to exact digital zero (and costs what noise costs)."""

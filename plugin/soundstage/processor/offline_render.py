@@ -49,8 +49,8 @@ __all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender"]
 #: One-shot inputs shorter than this (samples) run the streaming engine: below it the block
 #: engine's large transforms over a mostly zero-padded signal save too little to matter.
 OFFLINE_MIN_SAMPLES = 8192
-#: Samples upmixed per step (3 × 8192 float32 = 96 kB: the worker reads them while they are
-#: still in the cache shared with the upmix).
+#: Samples upmixed per step (3 × 8192 float32 = 96 kB of padded input: the blocks read them
+#: while they are still in cache).
 UPMIX_CHUNK = 8192
 #: Blocks per segment of a chunked render (at least; more if the streaming convolver's warm-up
 #: needs a longer tail): 4 blocks of 6273 samples for the studio speaker, ≈ 0.9 MB in all.
@@ -165,7 +165,8 @@ class OfflineRender:
     ----------
     upmix_into : callable
         ``upmix_into(block (2, m), out (3, m))``: the processor's streaming upmix (its state
-        advances over the input and then ``P + fir_latency`` zeros, as in a streaming one-shot).
+        advances over the input and then ``P + fir_latency`` zeros, as in a streaming one-shot);
+        both arrays are column slices (rows contiguous, any distance apart).
     block_convolver : BlockConvolver
         The FIR matrix, ``num_taps - 1 >= fir_latency``.
     streaming_convolver : PartitionedConvolver
@@ -215,7 +216,6 @@ class OfflineRender:
         self._emitted = 0
         self._finishing = False
         self._pending: list[np.ndarray] = []
-        self._upmixed = np.empty((3, UPMIX_CHUNK), np.float32)
         self._queue = _BlockQueue(blocks, None)
         self._worker = pool.submit(_worker, self._queue, weakref.WeakMethod(self._convolve)) if pool is not None else None
         weakref.finalize(self, self._queue.cancel)  # an abandoned render releases its worker
@@ -226,8 +226,10 @@ class OfflineRender:
         """Upmix and convolve ``stereo`` (2, m) float32; returns the output samples now ready
         (none in the whole-signal mode, where :meth:`finish` returns everything)."""
         m = stereo.shape[1]
+        if stereo.strides[1] != stereo.itemsize:
+            stereo = np.ascontiguousarray(stereo)  # the upmix takes column slices of contiguous rows
         for start in range(0, m, UPMIX_CHUNK):
-            self._upmix(np.ascontiguousarray(stereo[:, start:start + UPMIX_CHUNK]))
+            self._upmix(stereo[:, start:start + UPMIX_CHUNK])
         self._received += m
         return self._take_output()
 
@@ -289,9 +291,9 @@ class OfflineRender:
         self._queue.complete(first, stop)
 
     def _upmix(self, chunk: np.ndarray) -> None:
+        """Upmix ``chunk`` straight into the segments' padded columns (split where a segment
+        ends: the upmix streams bitwise whatever the split), then hand out complete blocks."""
         k = chunk.shape[1]
-        target = self._upmixed if k == UPMIX_CHUNK else np.empty((3, k), np.float32)
-        self._upmix_into(chunk, target)
         position = 0
         while position < k:
             limit = self._limit()
@@ -300,7 +302,7 @@ class OfflineRender:
                 continue
             take = min(k - position, limit - self._filled)
             segment = self._segments[self._number % len(self._segments)]
-            segment.x[:, self._filled: self._filled + take] = target[:, position: position + take]
+            self._upmix_into(chunk[:, position: position + take], segment.x[:, self._filled: self._filled + take])
             self._filled += take
             position += take
         if self._finishing:
