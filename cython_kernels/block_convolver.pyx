@@ -46,18 +46,19 @@ cdef enum:
 
 def default_fft_size(Py_ssize_t num_taps):
     """The transform size N used unless one is given: the smallest power of two >= 4 ·
-    num_taps (at least 256), so each block yields at least three quarters of N new samples.
+    num_taps (at least 256), doubled once while that stays <= 16384, so each block yields at
+    least three quarters of N new samples, and seven eighths up to 16384 points.
 
     Measured for the studio speaker's 3×5×1920 matrix (benchmarks/kernels.py
-    ``--offline-blocks-only``, depth-first FFT): 4096 costs ≈ 1.35×, 16384 ≈ 0.95–1.0× and
-    32768 ≈ 1.2× what 8192 costs per sample; the transforms dominate (≈ 80 %), and their cost
+    ``--offline-blocks-only``, depth-first FFT): 4096 costs ≈ 1.4×, 16384 ≈ 0.93–0.95× and
+    32768 ≈ 1.0× what 8192 costs per sample; the transforms dominate (≈ 75 %), and their cost
     per output sample falls while ``hop / N`` grows faster than ``log N``, until the
-    transform's data leave L2.
+    transform's data (N floats per channel) leave the core's L2.
     """
     n = 256
     while n < 4 * num_taps:
         n *= 2
-    return n
+    return 2 * n if 2 * n <= 16384 else n
 
 
 @cython.boundscheck(False)
