@@ -94,6 +94,7 @@ cdef inline void _butterflies_radix4(
 # the stages whose butterflies stay inside such a block run block by block while it sits in L1.
 cdef enum:
     _DEPTH_FIRST_POINTS = 1024
+    _DEPTH_FIRST_GROUPS = 256  # its first radix-4 pass's groups of four points
 
 
 @cython.boundscheck(False)
@@ -185,29 +186,60 @@ cdef inline void complex_fft_gather(
     Py_ssize_t M, const Py_ssize_t* rev, const float* tw_re, const float* tw_im,
 ) noexcept nogil:
     """Forward DFT (sign -1, unscaled) of z[n] = src_re[n·step] + i src_im[n·step], n < M, into
-    ``re``/``im`` in natural order: ``complex_fft`` with the bit-reversal permutation fused in.
+    ``re``/``im`` in natural order: ``complex_fft`` with the bit-reversal permutation and the
+    first radix-4 pass fused in.
 
     Depth-first block q of B = min(M, ``_DEPTH_FIRST_POINTS``) points holds, in bit-reversed
-    order, the inputs n = r + Q·m (Q = M / B, m < B, r = rev[q] / B): they are gathered into
-    the block (position rev[m·Q]) right before its stages run, so the scattered writes of the
-    permutation stay inside one L1-resident block instead of spanning all M points (above 2048
-    points the plain permutation misses L1 on almost every write). A permutation followed by the
-    same butterflies: bitwise the result of ``complex_fft`` on the permuted input."""
-    cdef Py_ssize_t q, m, g, r, n, h = 4
+    order, the inputs n = r + Q·m (Q = M / B, m < B, r = rev[q] / B); position p of the block
+    holds m = rev_B(p) (the bit reversal over log2 B bits, an involution). For m0 < B/4, the
+    first-pass group of four positions starting at rev_B(m0) holds m0, m0 + B/2, m0 + B/4 and
+    m0 + 3B/4 (the two low bits of the position reversed into the top two of m): the group's
+    four inputs are read from four sequential runs of the source (m0 = 0, 1, …) and its
+    twiddle-free radix-4 butterfly is stored there at once, so the first pass's own loads and
+    stores are gone and the permutation's scattered writes become one per group. The same
+    butterflies on the same values: bitwise the result of ``complex_fft`` on the permuted
+    input."""
+    cdef Py_ssize_t q, j, g, n, h = 4, p
     cdef Py_ssize_t block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
     cdef Py_ssize_t Q = M // block
-    cdef int block_rev[_DEPTH_FIRST_POINTS]  # rev[m·Q], read once instead of once per block
-    for m in range(block):
-        block_rev[m] = <int>rev[m * Q]
+    cdef Py_ssize_t jump = Q * step  # source distance between consecutive m
+    cdef Py_ssize_t half = (block // 2) * jump, quarter = (block // 4) * jump
+    cdef float x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i
+    cdef float t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i
+    cdef int group_position[_DEPTH_FIRST_GROUPS]  # rev_B(m0), read once instead of once per block
+    for j in range(block // 4):
+        group_position[j] = <int>rev[j * Q]
     for q in range(Q):
         g = q * block
-        r = rev[q] // block
-        n = r * step
-        for m in range(block):
-            re[g + block_rev[m]] = src_re[n]
-            im[g + block_rev[m]] = src_im[n]
-            n += Q * step
-        _radix4_first_stages(re + g, im + g, block)
+        p = (rev[q] // block) * step
+        for j in range(block // 4):  # j = m0
+            x0r = src_re[p]
+            x0i = src_im[p]
+            x1r = src_re[p + half]
+            x1i = src_im[p + half]
+            x2r = src_re[p + quarter]
+            x2i = src_im[p + quarter]
+            x3r = src_re[p + half + quarter]
+            x3i = src_im[p + half + quarter]
+            p += jump
+            # _radix4_first_stages on (x0, x1, x2, x3)
+            t0r = x0r + x1r
+            t0i = x0i + x1i
+            t1r = x0r - x1r
+            t1i = x0i - x1i
+            t2r = x2r + x3r
+            t2i = x2i + x3i
+            t3r = x2r - x3r
+            t3i = x2i - x3i
+            n = g + group_position[j]
+            re[n] = t0r + t2r
+            im[n] = t0i + t2i
+            re[n + 2] = t0r - t2r
+            im[n + 2] = t0i - t2i
+            re[n + 1] = t1r + t3i
+            im[n + 1] = t1i - t3r
+            re[n + 3] = t1r - t3i
+            im[n + 3] = t1i + t3r
         h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
     _late_stages(re, im, M, h, tw_re, tw_im)
 
