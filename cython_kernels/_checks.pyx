@@ -14,7 +14,7 @@ Every message names the argument, what was received and what is expected.
 
 cimport cython
 cimport numpy as cnp
-from libc.math cimport fabs
+from libc.math cimport fabs, fabsf, nextafterf
 
 import numpy as np
 
@@ -114,13 +114,17 @@ def finite_array(values, str name, dtype, Py_ssize_t ndim=-1, str shape_hint="")
 @cython.wraparound(False)
 cdef bint _within(const float* x, Py_ssize_t count, double limit) noexcept nogil:
     """|x[j]| <= limit for every j < count (False for NaN); branch-free runs of 256 samples,
-    so the comparison loop vectorises."""
+    so the comparison loop vectorises. Compared in float32 against the largest float32 not
+    above ``limit`` (the same answer for float32 samples: 8 lanes instead of 4 doubles)."""
     cdef Py_ssize_t start, j, stop
     cdef int bad = 0
+    cdef float bound = <float>limit
+    if bound > limit:
+        bound = nextafterf(bound, 0.0)
     for start in range(0, count, 256):
         stop = start + 256 if start + 256 < count else count
         for j in range(start, stop):
-            bad |= not (fabs(x[j]) <= limit)
+            bad |= not (fabsf(x[j]) <= bound)
         if bad:
             return False
     return True

@@ -20,3 +20,13 @@ def test_nan_is_not_within_and_other_layouts_still_work():
     x[1, 10] = np.nan
     assert not within(x, 1.0) and not within(x[:, 5:20], 1.0)
     assert within(np.zeros((4, 2), np.float32).T, 1.0)  # a transposed view: the generic path
+
+
+def test_a_limit_between_two_float32_values_is_compared_exactly():
+    """Compared in float32 against the largest float32 not above the limit: the same answer as
+    the float64 comparison for every float32 sample."""
+    third = np.float32(1 / 3)  # 0.33333334 > 1/3
+    x = np.array([[0.1, third]], np.float32)
+    assert not within(x, 1 / 3)
+    assert within(x, float(third))
+    assert not within(x, float(np.nextafter(third, np.float32(0))))

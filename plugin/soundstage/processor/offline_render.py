@@ -339,8 +339,10 @@ class OfflineRender:
         self._number = number
 
     def _help_until(self, blocks: int) -> None:
-        """Convolve unclaimed blocks until the first ``blocks`` are done."""
-        while (claimed := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
+        """Convolve unclaimed blocks until the first ``blocks`` are done (one at a time beside a
+        worker, so the two threads share the last blocks; all at once without one)."""
+        most = 1 if self._worker is not None else self._segment_blocks
+        while (claimed := self._queue.claim(wait=False, most=most)) is not None:
             self._convolve(*claimed)
         if not self._queue.wait_done(blocks):
             self._close()  # raises the worker's error
