@@ -199,14 +199,16 @@ class OfflineRender:
         if self._whole:
             blocks = max(block_convolver.num_blocks(num_samples), 1)
             length = max(block_convolver.padded_length(num_samples), num_samples + self._tail_length - self._shift)
-            self._segments = [_Segment(np.zeros((3, length), np.float32), np.empty((num_outputs, num_samples), np.float32))]
+            self._segments = [_Segment(np.empty((3, length), np.float32), np.empty((num_outputs, num_samples), np.float32))]
         else:
             cycle = -(-taps // partition)  # the warm-up tail (see _warm) must lie in two segments
             blocks = max(SEGMENT_BLOCKS, -(-(2 * cycle + 3) * partition // hop))
             length = (blocks - 1) * hop + size + partition
             self._segments = [_Segment(np.empty((3, length), np.float32), np.empty((num_outputs, blocks * hop), np.float32))
                               for _ in range(2)]
-            self._segments[0].x[:, :-self._shift] = 0.0  # the history before the first sample
+        # Only the history before the first sample needs zeros: the upmix fills the columns
+        # after it, and finish() zeroes what the last windows read past the upmixed tail.
+        self._segments[0].x[:, :-self._shift] = 0.0
         self._segment_blocks = blocks
         self._window_end = (blocks - 1) * hop + size  # a segment's columns its blocks read
         self._number = 0  # the segment being filled
