@@ -3,9 +3,10 @@
 
 A decimation-in-time complex FFT on split (real, imaginary) float32 arrays — the first two
 stages as one twiddle-free radix-4 pass, the others two at a time (radix-4 passes over four
-contiguous runs, which the compiler vectorises), a last radix-2 stage when their number is odd;
-the stages that stay within 1024 points run depth-first, block by block in L1, and the
-bit-reversal permutation is gathered per block (``complex_fft_gather``) — with the
+contiguous runs, which the compiler vectorises) but for one radix-2 stage where their number
+is odd; the stages that stay within 1024 or 2048 points run depth-first, block by block in L1
+(the lone radix-2 stage among them), and the bit-reversal permutation and the first pass are
+gathered per block (``complex_fft_gather``) — with the
 length-N real transform computed as a length-M = N/2 complex one (the "half-length trick":
 Sorensen, Jones, Heideman & Burrus, "Real-valued fast Fourier transform algorithms",
 IEEE TASSP 35(6), 1987). Twiddles and the bit-reversal permutation are
@@ -90,11 +91,45 @@ cdef inline void _butterflies_radix4(
         di[j] = b1i + vr
 
 
-# Complex points per depth-first block (8 KiB of split float32 data, its twiddles ≈ 4 KiB):
-# the stages whose butterflies stay inside such a block run block by block while it sits in L1.
+# Complex points per depth-first block at most (16 KiB of split float32 data): the stages whose
+# butterflies stay inside such a block run block by block while it sits in L1.
 cdef enum:
-    _DEPTH_FIRST_POINTS = 1024
-    _DEPTH_FIRST_GROUPS = 256  # its first radix-4 pass's groups of four points
+    _DEPTH_FIRST_POINTS = 2048
+    _DEPTH_FIRST_GROUPS = 512  # its first radix-4 pass's groups of four points
+
+
+cdef inline Py_ssize_t _depth_first_block(Py_ssize_t M) noexcept nogil:
+    """B, the depth-first block size for an M-point transform: M itself up to 2048 points;
+    beyond, 1024 or 2048, whichever leaves an even number of stages (half-sizes B … M/2) to run
+    breadth-first, so that they pair into radix-4 passes and no lone radix-2 pass streams the
+    whole transform through L2 once more (a lone stage runs inside the blocks instead)."""
+    cdef Py_ssize_t stages = 0, m = M
+    if M <= _DEPTH_FIRST_POINTS:
+        return M
+    while m > 1:
+        m //= 2
+        stages += 1
+    return 1024 if stages % 2 == 0 else 2048
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline Py_ssize_t _block_stages(float* re, float* im, Py_ssize_t block,
+                                     const float* tw_re, const float* tw_im) noexcept nogil:
+    """The stages of half-sizes 4 … block/2 inside one block whose first two stages are done: a
+    radix-2 pass at half-size 4 if their number is odd, then radix-4 passes; returns ``block``
+    (the first half-size left)."""
+    cdef Py_ssize_t g, h = 4, stages = 0, m = block
+    while m > 4:
+        m //= 2
+        stages += 1
+    if stages % 2:
+        g = 0
+        while g < block:
+            _butterflies(re + g, im + g, re + g + 4, im + g + 4, tw_re + 4, tw_im + 4, 4)
+            g += 8
+        h = 8
+    return _radix4_stages(re, im, block, h, block, tw_re, tw_im)
 
 
 @cython.boundscheck(False)
@@ -167,14 +202,14 @@ cdef inline void complex_fft(
     """In-place forward DFT (sign -1, unscaled) of bit-reversed input; natural-order output.
 
     Decimation in time on bit-reversed input: every stage whose butterflies span at most
-    ``_DEPTH_FIRST_POINTS`` points works inside independent contiguous blocks of that size, so
-    those stages run depth-first, one block at a time while it stays in L1; the remaining
-    stages then run breadth-first. Each butterfly computes the same expression as in the plain
-    stage order, so the result is bitwise the same."""
-    cdef Py_ssize_t g = 0, h = 4, block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
+    B = ``_depth_first_block(M)`` points works inside independent contiguous blocks of that
+    size, so those stages run depth-first, one block at a time while it stays in L1; the
+    remaining stages then run breadth-first. Each butterfly computes the same expression as in
+    the plain stage order, so the result is bitwise the same whatever the grouping."""
+    cdef Py_ssize_t g = 0, h = 4, block = _depth_first_block(M)
     while g < M:
         _radix4_first_stages(re + g, im + g, block)
-        h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
+        h = _block_stages(re + g, im + g, block, tw_re, tw_im)
         g += block
     _late_stages(re, im, M, h, tw_re, tw_im)
 
@@ -189,7 +224,7 @@ cdef inline void complex_fft_gather(
     ``re``/``im`` in natural order: ``complex_fft`` with the bit-reversal permutation and the
     first radix-4 pass fused in.
 
-    Depth-first block q of B = min(M, ``_DEPTH_FIRST_POINTS``) points holds, in bit-reversed
+    Depth-first block q of B = ``_depth_first_block(M)`` points holds, in bit-reversed
     order, the inputs n = r + Q·m (Q = M / B, m < B, r = rev[q] / B); position p of the block
     holds m = rev_B(p) (the bit reversal over log2 B bits, an involution). For m0 < B/4, the
     first-pass group of four positions starting at rev_B(m0) holds m0, m0 + B/2, m0 + B/4 and
@@ -200,7 +235,7 @@ cdef inline void complex_fft_gather(
     butterflies on the same values: bitwise the result of ``complex_fft`` on the permuted
     input."""
     cdef Py_ssize_t q, j, g, n, h = 4, p
-    cdef Py_ssize_t block = M if M < _DEPTH_FIRST_POINTS else _DEPTH_FIRST_POINTS
+    cdef Py_ssize_t block = _depth_first_block(M)
     cdef Py_ssize_t Q = M // block
     cdef Py_ssize_t jump = Q * step  # source distance between consecutive m
     cdef Py_ssize_t half = (block // 2) * jump, quarter = (block // 4) * jump
@@ -240,7 +275,7 @@ cdef inline void complex_fft_gather(
             im[n + 1] = t1i - t3r
             re[n + 3] = t1r - t3i
             im[n + 3] = t1i + t3r
-        h = _radix4_stages(re + g, im + g, block, 4, block, tw_re, tw_im)
+        h = _block_stages(re + g, im + g, block, tw_re, tw_im)
     _late_stages(re, im, M, h, tw_re, tw_im)
 
 

@@ -49,11 +49,11 @@ __all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender"]
 #: One-shot inputs shorter than this (samples) run the streaming engine: below it the block
 #: engine's large transforms over a mostly zero-padded signal save too little to matter.
 OFFLINE_MIN_SAMPLES = 8192
-#: Samples upmixed per step (3 × 8192 float32 = 96 kB of padded input: the blocks read them
-#: while they are still in cache).
-UPMIX_CHUNK = 8192
+#: Samples upmixed per step (3 × 16384 float32 = 192 kB of padded input: the blocks read them
+#: while they are still in the core's L2).
+UPMIX_CHUNK = 16384
 #: Blocks per segment of a chunked render (at least; more if the streaming convolver's warm-up
-#: needs a longer tail): 4 blocks of 6273 samples for the studio speaker, ≈ 0.9 MB in all.
+#: needs a longer tail): 4 blocks of 14465 samples for the studio speaker, ≈ 3.8 MB in all.
 SEGMENT_BLOCKS = 4
 #: With a worker, the calling thread convolves too only while more than this many blocks wait
 #: (the upmix is the critical path; the worker falls behind only when it loses its core).
