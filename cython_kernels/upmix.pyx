@@ -47,6 +47,8 @@ from libc.math cimport cos, exp, sqrt, M_PI
 from libc.string cimport memset
 
 cimport numpy as cnp
+import functools
+
 import numpy as np
 import scipy.signal
 
@@ -192,6 +194,15 @@ cdef void _dispatch(UpmixState* st, const float* x, Py_ssize_t x_stride, float* 
         _run(st, x, x_stride, out, out_stride, n, ramp, gains, record, num_edges, 16)
 
 
+@functools.lru_cache(maxsize=256)
+def _butter_lowpass_sos(double edge_hz, double sample_rate):
+    """The 2nd-order Butterworth low-pass section at ``edge_hz`` (``scipy.signal.butter``, ≈ 0.5
+    ms a call: cached, since every processor built for a preset designs the same edges)."""
+    sos = scipy.signal.butter(2, edge_hz, btype="lowpass", fs=sample_rate, output="sos")[0]
+    sos.setflags(write=False)
+    return sos
+
+
 cdef class CentreExtractor:
     """Stereo (L, R) → (L', R', C) adaptive centre extraction, zero latency.
 
@@ -249,7 +260,7 @@ cdef class CentreExtractor:
         memset(&self._st, 0, sizeof(UpmixState))
         cdef Py_ssize_t e, j
         for e, edge in enumerate(edges):
-            sos = scipy.signal.butter(2, edge, btype="lowpass", fs=sample_rate, output="sos")[0]
+            sos = _butter_lowpass_sos(edge, sample_rate)
             for j, k in enumerate((0, 1, 2, 4, 5)):
                 self._st.coef[e][j] = sos[k] / sos[3]
         cdef double beta = 1.0 - self._alpha

@@ -335,3 +335,26 @@ def test_unknown_builtin_name_suggests_the_closest(tmp_path):
         presets.load("studio-speakr")
     with pytest.raises(PresetError, match=r"nothing\.toml: no built-in preset or file"):
         presets.load(tmp_path / "nothing.toml")
+
+
+def test_a_builtin_preset_is_parsed_once_and_reloaded_when_its_file_changes(tmp_path, monkeypatch):
+    """Built-in presets are cached (every render builds a processor from one), keyed by the
+    files' modification times: an edited file is read again."""
+    import os
+    import shutil
+
+    from soundstage.presets import loader
+
+    for path in loader._builtin_dir().glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(loader, "_builtin_dir", lambda: tmp_path)
+    first = presets.load("studio-speaker")
+    assert presets.load("studio-speaker") is first
+    edited = tmp_path / "studio-speaker.toml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace('description = """\\', 'description = """edited \\', 1),
+                      encoding="utf-8")
+    stamp = edited.stat().st_mtime_ns + 1_000_000_000
+    os.utime(edited, ns=(stamp, stamp))
+    again = presets.load("studio-speaker")
+    assert again is not first and again.description.startswith("edited")
+    assert again.content_hash != first.content_hash

@@ -76,6 +76,30 @@ def test_two_threads_are_bitwise_one_thread_on_the_offline_engine():
     np.testing.assert_array_equal(two(x[1], SR), one(x[1], SR))  # mono
 
 
+def test_processors_of_one_design_share_its_block_convolver_across_threads():
+    """The offline FIR matrix is built once per design and shared: two processors rendering
+    different inputs at the same time on two threads each get their own one-shot output."""
+    import threading
+
+    first, second = SpatialProcessor("soundbar"), SpatialProcessor("soundbar")
+    inputs = [_noise(120_000, seed=11), _noise(120_000, seed=12)]
+    expected = [SpatialProcessor("soundbar")(x, SR) for x in inputs]
+    results = [None, None]
+
+    def render(k, proc):
+        for _ in range(3):
+            results[k] = proc(inputs[k], SR)
+
+    threads = [threading.Thread(target=render, args=(k, proc)) for k, proc in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result, reference in zip(results, expected):
+        np.testing.assert_array_equal(result, reference)
+    assert first._block_convolver[1] is second._block_convolver[1]
+
+
 def test_loud_mono_and_short_inputs():
     """Samples beyond the upmix's adaptation limit and mono input go through the same upmix as
     streaming; inputs shorter than OFFLINE_MIN_SAMPLES run the streaming engine itself."""

@@ -42,7 +42,7 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
-from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender
+from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender, block_convolver_for
 from .render_stream import OfflineRendering
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
@@ -458,10 +458,8 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
         filters = self._filters
         if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
             return None
-        from .._kernels.block_convolver import BlockConvolver
-
         if self._block_convolver is None or self._block_convolver[0] is not filters:
-            self._block_convolver = (filters, BlockConvolver(np.ascontiguousarray(filters.fir)))
+            self._block_convolver = (filters, block_convolver_for(filters))
         pool = None
         if self._num_threads == 2:
             if self._pool is None:
