@@ -341,31 +341,22 @@ cdef inline void _merge_spectrum(
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef inline void real_ifft_tail(
-    const float* y_re, const float* y_im, float* out, Py_ssize_t M,
+    const float* y_re, const float* y_im, float* out, Py_ssize_t M, float* merged,
     float* work_re, float* work_im, const Py_ssize_t* rev,
     const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
 ) noexcept nogil:
     """Inverse DFT of the Hermitian bins 0..M, scaled by N = 2M; writes only samples M..2M-1.
 
     Undoes ``real_fft``: E[k] = Y[k] + Y*[M-k], O[k] = (Y[k] - Y*[M-k]) W^-k (both 2× the
-    true values), Z[k] = E[k] + i O[k]; the unscaled inverse complex FFT of Z is computed by the
-    forward one with real and imaginary parts swapped (IDFT(z) = swap(DFT(swap(z)))), and
-    y[2n] = Re z[n], y[2n+1] = Im z[n]. Overall gain N: fold 1/N into the filter spectra.
-    Only the last M samples are written (overlap-save keeps those).
+    true values), Z[k] = E[k] + i O[k] (into ``merged``, 2M floats); the unscaled inverse
+    complex FFT of Z is computed by the forward one with real and imaginary parts swapped
+    (IDFT(z) = swap(DFT(swap(z)))), the bit reversal gathered from ``merged`` block by block
+    (``complex_fft_gather``), and y[2n] = Re z[n], y[2n+1] = Im z[n]. Overall gain N: fold
+    1/N into the filter spectra. Only the last M samples are written (overlap-save keeps those).
     """
-    cdef Py_ssize_t n, r
-    cdef float tmp
-    _merge_spectrum(y_re, y_im, work_re, work_im, rt_re, rt_im, M)
-    for n in range(M):  # bit-reversal permutation in place (an involution: swap pairs once)
-        r = rev[n]
-        if n < r:
-            tmp = work_re[n]
-            work_re[n] = work_re[r]
-            work_re[r] = tmp
-            tmp = work_im[n]
-            work_im[n] = work_im[r]
-            work_im[r] = tmp
-    complex_fft(work_re, work_im, M, tw_re, tw_im)
+    cdef Py_ssize_t n
+    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
+    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
     for n in range(M // 2, M):
         out[2 * n - M] = work_im[n]
         out[2 * n + 1 - M] = work_re[n]

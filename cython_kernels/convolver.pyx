@@ -74,20 +74,21 @@ cdef class _FFTPlan:
 
     cdef Py_ssize_t M
     cdef Py_ssize_t[::1] rev
-    cdef float[::1] tw_re, tw_im, rt_re, rt_im, work_re, work_im
+    cdef float[::1] tw_re, tw_im, rt_re, rt_im, work_re, work_im, merged
 
     def __init__(self, Py_ssize_t size):
         self.M = size // 2
         self.rev, self.tw_re, self.tw_im, self.rt_re, self.rt_im = fft_tables(self.M)
         self.work_re = np.zeros(self.M, dtype=np.float32)
         self.work_im = np.zeros(self.M, dtype=np.float32)
+        self.merged = np.zeros(2 * self.M, dtype=np.float32)  # the inverse's merged spectrum
 
     cdef inline void forward(self, const float* x, float* out_re, float* out_im) noexcept nogil:
         real_fft(x, out_re, out_im, self.M, &self.work_re[0], &self.work_im[0], &self.rev[0],
                  &self.tw_re[0], &self.tw_im[0], &self.rt_re[0], &self.rt_im[0])
 
     cdef inline void inverse_tail(self, const float* y_re, const float* y_im, float* out) noexcept nogil:
-        real_ifft_tail(y_re, y_im, out, self.M, &self.work_re[0], &self.work_im[0], &self.rev[0],
+        real_ifft_tail(y_re, y_im, out, self.M, &self.merged[0], &self.work_re[0], &self.work_im[0], &self.rev[0],
                        &self.tw_re[0], &self.tw_im[0], &self.rt_re[0], &self.rt_im[0])
 
     def rfft(self, const float[::1] x):
