@@ -134,28 +134,33 @@ cdef inline Py_ssize_t _block_stages(float* re, float* im, Py_ssize_t block,
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef inline void _radix4_twiddle_free(
+    float x0r, float x0i, float x1r, float x1i, float x2r, float x2i, float x3r, float x3i,
+    float* re, float* im,
+) noexcept nogil:
+    """Stages h = 1 and h = 2 of one group of four points (twiddles 1 and -i, no multiplies)
+    on the values x0 … x3 of positions 0 … 3, stored at re[0 … 3], im[0 … 3]."""
+    cdef float t0r = x0r + x1r, t0i = x0i + x1i, t1r = x0r - x1r, t1i = x0i - x1i
+    cdef float t2r = x2r + x3r, t2i = x2i + x3i, t3r = x2r - x3r, t3i = x2i - x3i
+    re[0] = t0r + t2r
+    im[0] = t0i + t2i
+    re[2] = t0r - t2r
+    im[2] = t0i - t2i
+    # (-i)·t3 = t3i - i·t3r
+    re[1] = t1r + t3i
+    im[1] = t1i - t3r
+    re[3] = t1r - t3i
+    im[3] = t1i + t3r
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef inline void _radix4_first_stages(float* re, float* im, Py_ssize_t M) noexcept nogil:
     """Stages h = 1 and h = 2 as one radix-4 pass over M points: twiddles 1 and -i, no multiplies."""
     cdef Py_ssize_t g
-    cdef float t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i
     for g in range(0, M, 4):
-        t0r = re[g] + re[g + 1]
-        t0i = im[g] + im[g + 1]
-        t1r = re[g] - re[g + 1]
-        t1i = im[g] - im[g + 1]
-        t2r = re[g + 2] + re[g + 3]
-        t2i = im[g + 2] + im[g + 3]
-        t3r = re[g + 2] - re[g + 3]
-        t3i = im[g + 2] - im[g + 3]
-        re[g] = t0r + t2r
-        im[g] = t0i + t2i
-        re[g + 2] = t0r - t2r
-        im[g + 2] = t0i - t2i
-        # (-i)·t3 = t3i - i·t3r
-        re[g + 1] = t1r + t3i
-        im[g + 1] = t1i - t3r
-        re[g + 3] = t1r - t3i
-        im[g + 3] = t1i + t3r
+        _radix4_twiddle_free(re[g], im[g], re[g + 1], im[g + 1], re[g + 2], im[g + 2], re[g + 3], im[g + 3],
+                             re + g, im + g)
 
 
 @cython.boundscheck(False)
@@ -239,8 +244,6 @@ cdef inline void complex_fft_gather(
     cdef Py_ssize_t Q = M // block
     cdef Py_ssize_t jump = Q * step  # source distance between consecutive m
     cdef Py_ssize_t half = (block // 2) * jump, quarter = (block // 4) * jump
-    cdef float x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i
-    cdef float t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i
     cdef int group_position[_DEPTH_FIRST_GROUPS]  # rev_B(m0), read once instead of once per block
     for j in range(block // 4):
         group_position[j] = <int>rev[j * Q]
@@ -248,33 +251,11 @@ cdef inline void complex_fft_gather(
         g = q * block
         p = (rev[q] // block) * step
         for j in range(block // 4):  # j = m0
-            x0r = src_re[p]
-            x0i = src_im[p]
-            x1r = src_re[p + half]
-            x1i = src_im[p + half]
-            x2r = src_re[p + quarter]
-            x2i = src_im[p + quarter]
-            x3r = src_re[p + half + quarter]
-            x3i = src_im[p + half + quarter]
-            p += jump
-            # _radix4_first_stages on (x0, x1, x2, x3)
-            t0r = x0r + x1r
-            t0i = x0i + x1i
-            t1r = x0r - x1r
-            t1i = x0i - x1i
-            t2r = x2r + x3r
-            t2i = x2i + x3i
-            t3r = x2r - x3r
-            t3i = x2i - x3i
             n = g + group_position[j]
-            re[n] = t0r + t2r
-            im[n] = t0i + t2i
-            re[n + 2] = t0r - t2r
-            im[n + 2] = t0i - t2i
-            re[n + 1] = t1r + t3i
-            im[n + 1] = t1i - t3r
-            re[n + 3] = t1r - t3i
-            im[n + 3] = t1i + t3r
+            _radix4_twiddle_free(src_re[p], src_im[p], src_re[p + half], src_im[p + half],
+                                 src_re[p + quarter], src_im[p + quarter],
+                                 src_re[p + half + quarter], src_im[p + half + quarter], re + n, im + n)
+            p += jump
         h = _block_stages(re + g, im + g, block, tw_re, tw_im)
     _late_stages(re, im, M, h, tw_re, tw_im)
 
