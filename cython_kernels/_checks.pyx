@@ -14,7 +14,8 @@ Every message names the argument, what was received and what is expected.
 
 cimport cython
 cimport numpy as cnp
-from libc.math cimport fabs, fabsf, nextafterf
+from libc.math cimport fabs, fabsf, nextafterf, INFINITY
+from libc.float cimport FLT_MAX
 
 import numpy as np
 
@@ -118,9 +119,15 @@ cdef bint _within(const float* x, Py_ssize_t count, double limit) noexcept nogil
     above ``limit`` (the same answer for float32 samples: 8 lanes instead of 4 doubles)."""
     cdef Py_ssize_t start, j, stop
     cdef int bad = 0
-    cdef float bound = <float>limit
-    if bound > limit:
-        bound = nextafterf(bound, 0.0)
+    cdef float bound
+    if not limit >= 0.0:  # a negative or NaN limit: no sample is within it
+        return count == 0
+    if limit >= FLT_MAX:  # (no float32 overflow in the conversion)
+        bound = INFINITY if limit == INFINITY else FLT_MAX
+    else:
+        bound = <float>limit
+        if bound > limit:
+            bound = nextafterf(bound, 0.0)
     for start in range(0, count, 256):
         stop = start + 256 if start + 256 < count else count
         for j in range(start, stop):

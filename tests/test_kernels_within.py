@@ -30,3 +30,15 @@ def test_a_limit_between_two_float32_values_is_compared_exactly():
     assert not within(x, 1 / 3)
     assert within(x, float(third))
     assert not within(x, float(np.nextafter(third, np.float32(0))))
+
+
+@pytest.mark.parametrize("limit", [np.inf, 1e300, 3.5e38, float(np.finfo(np.float32).max), 1.0, 0.0, -0.0,
+                                   1e-46, -1e-46, -1e-45, -1.0, -np.inf, np.nan])
+def test_every_limit_agrees_with_numpy(limit):
+    """Limits outside float32's range, between two float32 values, negative (even those that
+    round to -0.0 in float32) or NaN give numpy's float64 answer, on blocks and column slices."""
+    values = [0.0, 1e-45, 1e-40, 0.5, float(np.finfo(np.float32).max), np.inf]
+    for value in values:
+        x = np.full((2, 20), value, np.float32)
+        for block in (x, x[:, 3:11], x[:, 5:5]):
+            assert within(block, limit) == bool(np.all(np.abs(block.astype(np.float64)) <= limit)), (value, block.shape)

@@ -220,3 +220,26 @@ def test_a_render_whose_start_failed_does_not_finish_silently():
         stream.push(_noise(20000, seed=7))
     with pytest.raises(SoundstageError):
         stream.finish()
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_short_filters_whose_segments_are_shorter_than_a_chunk_do_not_wait_forever(num_threads):
+    """With 6 ms filters a segment of blocks spans less than one 32768-sample chunk (a file
+    render's step), so one upmix step fills a segment and the next: the first one's blocks must
+    be offered before the render waits for them."""
+    import threading
+
+    from soundstage import presets
+
+    preset = presets.load("studio-speaker")
+    design = preset.parameters.replace(filter_length_ms=6.0, modelling_delay_ms=2.0, adapt_modelling_delay=False)
+    proc = SpatialProcessor(preset.enclosure, listener=preset.listener, design=design, num_threads=num_threads)
+    x = _noise(1_000_000, seed=13)
+    expected = proc(x, SR)
+    assert 4 * proc._block_convolver[1].hop < 32768  # the case in question
+    result = []
+    render = threading.Thread(target=lambda: result.append(_joined(proc, _split(x, [32768]))), daemon=True)
+    render.start()
+    render.join(timeout=120)
+    assert not render.is_alive(), "the chunked render is waiting for blocks nobody was offered"
+    np.testing.assert_array_equal(result[0], expected)

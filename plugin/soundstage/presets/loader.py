@@ -432,10 +432,14 @@ def load(name_or_path: str | Path) -> Preset:
 
 
 def _builtin_stamp() -> tuple:
-    """The built-in files' names and modification times: a cached built-in preset is reloaded
-    when any of them changes (one may extend another)."""
-    directory = _builtin_dir()
-    return tuple(sorted((entry.name, entry.stat().st_mtime_ns) for entry in directory.glob("*.toml")))
+    """The built-in files' names, sizes and modification and status-change times: a cached
+    built-in preset is reloaded when any of them changes (one may extend another; the status
+    change time moves on every write or replacement, whatever time a copy keeps)."""
+    stamps = []
+    for entry in _builtin_dir().glob("*.toml"):
+        stat = entry.stat()
+        stamps.append((entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+    return tuple(sorted(stamps))
 
 
 @functools.lru_cache(maxsize=64)

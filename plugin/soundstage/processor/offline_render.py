@@ -329,15 +329,23 @@ class OfflineRender:
             position += take
         if self._finishing:
             return  # finish() publishes every block once the tail is in
-        # Block b reads padded [b·hop, b·hop + N): complete once the upmix passed its end.
-        filled = self._number * self._segment_blocks * self._hop + self._filled
-        self._queue.publish(max((filled - self._size) // self._hop + 1, 0))
+        self._publish_complete()
         if self._worker is None:
             while (blocks := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
                 self._convolve(*blocks)
         else:  # help only when the worker falls behind: the upmix is the critical path
             while (blocks := self._queue.claim(wait=False, backlog=HELP_BACKLOG)) is not None:
                 self._convolve(*blocks)
+
+    def _publish_complete(self) -> None:
+        """Offer every block whose input window the upmix has filled. Block b reads padded
+        ``[b·hop, b·hop + N)``: complete once the upmix passed its end (and, while finishing,
+        no block past the last)."""
+        filled = self._number * self._segment_blocks * self._hop + self._filled
+        ready = max((filled - self._size) // self._hop + 1, 0)
+        if self._finishing:
+            ready = min(ready, self._last_block + 1)
+        self._queue.publish(ready)
 
     def _limit(self) -> int:
         """Columns the segment being filled takes: its blocks' windows, or all of it (the tail
@@ -350,6 +358,9 @@ class OfflineRender:
         """Move on to the next segment, reusing the one before the current segment once its
         blocks are done and their output taken; the two share ``N − hop`` columns."""
         number = self._number + 1
+        # One upmix step may have filled this segment after the one before: its blocks must be
+        # offered before waiting for them (a segment spans less than a step for short filters).
+        self._publish_complete()
         self._help_until((number - 1) * self._segment_blocks)
         ready = self._take_output()  # (it empties the pending list first)
         self._pending.append(ready)
