@@ -20,7 +20,8 @@ For each built-in preset (48 kHz stereo noise):
   from scratch (empty caches) — CPU time, because on a shared machine the wall time mostly
   measures the waits for a core.
 
-The machine is shared and noisy: every figure is the best of a few runs, and the ratios come
+The machine is shared and noisy: every figure is the best of a few runs (nine interleaved rounds
+for the one-shot figures), and the ratios come
 from the same run: the one-shot, scipy, denormal, FIR-block and two-thread timings are taken in
 interleaved rounds, so a slow spell of the machine falls on all of them alike.
 
@@ -123,7 +124,7 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
         "denormal": lambda: proc(tiny, SAMPLE_RATE),
         "fir_only": lambda: blocks.convolve_into(padded, fir_out, 0, blocks.num_blocks(x.shape[1])),
         "threaded": lambda: two(x, SAMPLE_RATE),
-    }, rounds=5)
+    }, rounds=9)
     offline, reference, denormal, fir_only, threaded = (
         times[key] for key in ("offline", "reference", "denormal", "fir_only", "threaded"))
     width_ms, scratch_ms = redesign_ms(name)
