@@ -243,3 +243,18 @@ def test_short_filters_whose_segments_are_shorter_than_a_chunk_do_not_wait_forev
     render.join(timeout=120)
     assert not render.is_alive(), "the chunked render is waiting for blocks nobody was offered"
     np.testing.assert_array_equal(result[0], expected)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_pieces_handed_out_are_the_callers_own(num_threads):
+    """The pieces are views of output arrays the render never writes again (a reused segment
+    gets a new one): scribbling over each piece as it arrives changes none of the later ones."""
+    proc = SpatialProcessor("studio-speaker", num_threads=num_threads)
+    x = _noise(300_000, seed=14)
+    expected = proc(x, SR)
+    got, start = [], 0
+    for piece in proc.render_chunks(_split(x, [20000]), SR):
+        got.append(piece.copy())
+        piece[...] = np.nan
+        start += piece.shape[1]
+    np.testing.assert_array_equal(np.concatenate(got, axis=1), expected)

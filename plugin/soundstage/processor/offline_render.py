@@ -368,6 +368,9 @@ class OfflineRender:
         new = self._segments[number % 2]
         start = self._segment_blocks * self._hop
         new.x[:, : self._filled - start] = old.x[:, start: self._filled]
+        # A fresh output array per segment: the pieces handed out of the one it replaces are
+        # views that stay the caller's (no copy when output is taken).
+        new.out = np.empty_like(new.out)
         self._filled -= start
         self._number = number
 
@@ -383,7 +386,9 @@ class OfflineRender:
                                "the same processor; start a new one")
 
     def _take_output(self) -> np.ndarray:
-        """Copies of the output samples done and not yet handed out, in order."""
+        """The output samples done and not yet handed out, in order: a view of a segment's
+        output array (never written again: a segment gets a new one when it is reused), or
+        their concatenation where they span two segments."""
         pieces, self._pending = self._pending, []
         if not self._whole:
             end = self._queue.done * self._hop
@@ -394,7 +399,7 @@ class OfflineRender:
                 number = self._emitted // span
                 local = self._emitted - number * span
                 take = min(end - self._emitted, span - local)
-                pieces.append(self._segments[number % 2].out[:, local: local + take].copy())
+                pieces.append(self._segments[number % 2].out[:, local: local + take])
                 self._emitted += take
         if len(pieces) == 1:
             return pieces[0]
