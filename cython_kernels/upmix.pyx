@@ -172,6 +172,8 @@ cdef Py_ssize_t _row_stride(a, str name, Py_ssize_t channels, bint writable) exc
                 and cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) % sizeof(float) == 0
                 and cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) >= cnp.PyArray_DIM(<cnp.ndarray>a, 1) * <Py_ssize_t>sizeof(float)):
             return cnp.PyArray_STRIDE(<cnp.ndarray>a, 0) // sizeof(float)
+    if writable and isinstance(a, np.ndarray) and not a.flags.writeable:
+        raise ParameterError(f"{name} is read-only; the kernel writes into it, pass a writable array")
     check_audio(a, name, channels, writable)  # raises the shared error
     raise ParameterError(f"{name} must have contiguous rows, got strides {a.strides}")
 

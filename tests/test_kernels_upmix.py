@@ -164,6 +164,10 @@ def test_column_slices_in_and_out_are_taken_without_a_copy():
     with pytest.raises(ParameterError, match=r"out overlaps x"):
         both = np.zeros((5, 100), np.float32)
         extractor.process_into(both[:2, 10:20], both[1:4, 12:22])
+    frozen = np.zeros((3, 100), np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ParameterError, match=r"out is read-only"):
+        extractor.process_into(x[:, :10], frozen[:, 5:15])
 
 
 def test_silence_after_a_signal_reaches_exact_zero():
