@@ -248,7 +248,7 @@ class OfflineRender:
         """Upmix and convolve ``stereo`` (2, m) float32; returns the output samples now ready
         (none in the whole-signal mode, where :meth:`finish` returns everything)."""
         m = stereo.shape[1]
-        if stereo.strides[1] != stereo.itemsize:
+        if stereo.strides[1] != stereo.itemsize or stereo.strides[0] < m * stereo.itemsize:
             stereo = np.ascontiguousarray(stereo)  # the upmix takes column slices of contiguous rows
         for start in range(0, m, UPMIX_CHUNK):
             self._upmix(stereo[:, start:start + UPMIX_CHUNK])
