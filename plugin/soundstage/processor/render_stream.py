@@ -10,6 +10,8 @@ and ``flush()``). Either way the joined output is bitwise the one-shot call's on
 
 from __future__ import annotations
 
+import concurrent.futures
+import weakref
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -17,7 +19,7 @@ import numpy as np
 from .._convention import MAX_ABS_SAMPLE, check_finite, check_sample_rate, coerce_audio
 from .._errors import AudioFormatError
 from .._kernels._checks import within
-from .offline_render import OFFLINE_MIN_SAMPLES
+from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender, block_convolver_for
 
 __all__ = ["OfflineRendering", "RenderStream", "default_num_threads"]
 
@@ -142,8 +144,44 @@ class RenderStream:
 
 
 class OfflineRendering:
-    """Mixin of ``SpatialProcessor``: its offline engine over a stream of chunks (it provides
-    ``_offline_render``, ``_lock`` and the processor protocol)."""
+    """Mixin of ``SpatialProcessor``: its offline engine for long one-shot calls and over a
+    stream of chunks (the processor provides its kernels, ``_lock`` and the processor protocol)."""
+
+    def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
+        """A long one-shot call on the offline engine (:mod:`.offline_render`); short ones, the
+        single-tap engine and tracked renders run the streaming engine."""
+        if block.shape[1] < OFFLINE_MIN_SAMPLES:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        self._stream = None
+        self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
+        self._reset_state()
+        render = self._offline_render(block.shape[1])
+        if render is None:
+            return super()._one_shot(block, sample_rate, buffer_size)
+        return render.render_whole(np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block)
+
+    def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
+        """The offline engine over the prepared, freshly reset kernels (None where the
+        streaming engine must run: the single-tap engine, a listener track, or a latency the
+        block engine cannot compensate). A render keeps the design it started with (a change
+        is adopted by the next call)."""
+        filters = self._filters
+        if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
+            return None
+        if self._block_convolver is None or self._block_convolver[0] is not filters:
+            self._block_convolver = (filters, block_convolver_for(filters))
+        pool = None
+        if self._num_threads == 2:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
+            pool = self._pool
+        previous = self._open_render() if self._open_render is not None else None
+        if previous is not None:
+            previous.close()  # it shares the kernels (and the worker) with the new one
+        render = OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
+                               fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
+        self._open_render = weakref.ref(render)
+        return render
 
     def render_chunks(self, chunks: Iterable[np.ndarray], sample_rate: float) -> Iterator[np.ndarray]:
         """Render a stream of input chunks on the offline engine, in bounded memory.

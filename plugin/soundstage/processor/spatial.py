@@ -24,13 +24,11 @@ Shorter calls, the single-tap engine and renders that follow a listener track st
 
 from __future__ import annotations
 
-import concurrent.futures
 from dataclasses import replace
 
 import os
 import threading
 import warnings
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +40,6 @@ from ..design import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, DesignParameters, FilterS
 from .._kernels._checks import within
 from .fir_plan import stereo_taps
 from .input_history import InputHistory
-from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender, block_convolver_for
 from .render_stream import OfflineRendering
 from .parameters import ParameterProperties
 from .base import StreamingProcessor
@@ -436,42 +433,6 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
             self._upmix_ramped(source, upmixed)
         if source is not block:
             upmixed[:2] += block - source
-
-    def _one_shot(self, block: np.ndarray, sample_rate: float, buffer_size: int) -> np.ndarray:
-        """A long one-shot call on the offline engine (:mod:`.offline_render`); short ones, the
-        single-tap engine and tracked renders run the streaming engine."""
-        if block.shape[1] < OFFLINE_MIN_SAMPLES:
-            return super()._one_shot(block, sample_rate, buffer_size)
-        self._stream = None
-        self._ensure_prepared(sample_rate, block.shape[0], buffer_size)
-        self._reset_state()
-        render = self._offline_render(block.shape[1])
-        if render is None:
-            return super()._one_shot(block, sample_rate, buffer_size)
-        return render.render_whole(np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block)
-
-    def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
-        """The offline engine over the prepared, freshly reset kernels (None where the
-        streaming engine must run: the single-tap engine, a listener track, or a latency the
-        block engine cannot compensate). A render keeps the design it started with (a change
-        is adopted by the next call)."""
-        filters = self._filters
-        if self._taps is not None or self._track is not None or filters.latency_samples >= filters.num_taps:
-            return None
-        if self._block_convolver is None or self._block_convolver[0] is not filters:
-            self._block_convolver = (filters, block_convolver_for(filters))
-        pool = None
-        if self._num_threads == 2:
-            if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-render")
-            pool = self._pool
-        previous = self._open_render() if self._open_render is not None else None
-        if previous is not None:
-            previous.close()  # it shares the kernels (and the worker) with the new one
-        render = OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
-                               fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
-        self._open_render = weakref.ref(render)
-        return render
 
     def _reset_state(self) -> None:
         if self._filters is not None and (self._queue.busy or self._queue.has_ready or self._strength_ramp
