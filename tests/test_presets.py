@@ -343,11 +343,11 @@ def test_a_builtin_preset_is_parsed_once_and_reloaded_when_its_file_changes(tmp_
     import os
     import shutil
 
-    from soundstage.presets import loader
+    from soundstage.presets import builtin_files
 
-    for path in loader._builtin_dir().glob("*.toml"):
+    for path in builtin_files.builtin_dir().glob("*.toml"):
         shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setattr(loader, "_builtin_dir", lambda: tmp_path)
+    monkeypatch.setattr(builtin_files, "builtin_dir", lambda: tmp_path)
     first = presets.load("studio-speaker")
     assert presets.load("studio-speaker") is first
     edited = tmp_path / "studio-speaker.toml"

@@ -75,10 +75,8 @@ and what was expected.
 from __future__ import annotations
 
 import builtins
-import difflib
 import functools
 import hashlib
-import importlib.resources
 import json
 import sys
 from dataclasses import dataclass
@@ -91,6 +89,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 from .._errors import GeometryError, ParameterError, PresetError
+from .builtin_files import builtin_path, builtin_stamp, list_presets, unknown_reference
 from .build import _build_drivers, _build_listener, _build_parameters, _canonical, _check_body, _preset_dict
 from .schema import SCHEMA, SCHEMA_VERSION, Context, check_table, check_version
 from ..acoustics.geometry import Enclosure, Listener
@@ -110,49 +109,6 @@ HEAD_NAMES = _HEAD_NAMES
 # files, built-ins and extends
 # ---------------------------------------------------------------------------------------------
 
-def _builtin_dir() -> Path | None:
-    """Directory of the built-in preset files (installed package data or the source tree)."""
-    try:
-        root = importlib.resources.files("soundstage.preset_files")
-        names = [item.name for item in root.iterdir() if item.name.endswith(".toml")]
-        if names:
-            return Path(str(root.joinpath(names[0]))).parent
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-        pass
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[1] / "preset_files", here.parents[3] / "presets"):
-        if candidate.is_dir() and any(candidate.glob("*.toml")):
-            return candidate
-    return None
-
-
-def _builtin_path(name: str) -> Path | None:
-    directory = _builtin_dir()
-    if directory is None or "/" in name or "\\" in name:
-        return None
-    path = directory / f"{name}.toml"
-    return path if path.is_file() else None
-
-
-def list_presets() -> builtins.list[str]:
-    """Names of the built-in presets, sorted.
-
-    Returns
-    -------
-    list of str
-        E.g. ``['compact-speaker', 'headphones', ..., 'studio-speaker']``.
-    """
-    directory = _builtin_dir()
-    return sorted(p.stem for p in directory.glob("*.toml")) if directory else []
-
-
-def _unknown_reference(reference: str) -> str:
-    names = list_presets()
-    close = difflib.get_close_matches(reference, names, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"no built-in preset or file named {reference!r}; {hint}built-in presets: {', '.join(names)}"
-
-
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:
@@ -169,14 +125,14 @@ def _read_toml(path: Path) -> dict:
 def _resolve_extends(reference: str, base_dir: Path, ctx: Context) -> Path:
     looks_like_path = reference.endswith(".toml") or "/" in reference or "\\" in reference
     if not looks_like_path:
-        builtin = _builtin_path(reference)
+        builtin = builtin_path(reference)
         if builtin is not None:
             return builtin
     path = Path(reference).expanduser()
     path = path if path.is_absolute() else base_dir / path
     if path.is_file():
         return path
-    raise ctx.error("extends", _unknown_reference(reference))
+    raise ctx.error("extends", unknown_reference(reference))
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -422,24 +378,13 @@ def load(name_or_path: str | Path) -> Preset:
     2
     """
     reference = str(name_or_path)
-    path = None if isinstance(name_or_path, Path) else _builtin_path(reference)
+    path = None if isinstance(name_or_path, Path) else builtin_path(reference)
     if path is not None:
-        return _load_builtin(path, _builtin_stamp())
+        return _load_builtin(path, builtin_stamp())
     path = Path(reference).expanduser()
     if not path.is_file():
-        raise PresetError(f"{reference}: {_unknown_reference(reference)}")
+        raise PresetError(f"{reference}: {unknown_reference(reference)}")
     return _load_file(path)
-
-
-def _builtin_stamp() -> tuple:
-    """The built-in files' names, sizes and modification and status-change times: a cached
-    built-in preset is reloaded when any of them changes (one may extend another; the status
-    change time moves on every write or replacement, whatever time a copy keeps)."""
-    stamps = []
-    for entry in _builtin_dir().glob("*.toml"):
-        stat = entry.stat()
-        stamps.append((entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
-    return tuple(sorted(stamps))
 
 
 @functools.lru_cache(maxsize=64)
