@@ -20,10 +20,10 @@ For each built-in preset (48 kHz stereo noise):
   from scratch (empty caches) — CPU time, because on a shared machine the wall time mostly
   measures the waits for a core.
 
-The machine is shared and noisy: every figure is the best of a few runs (nine interleaved rounds
-for the one-shot figures), and the ratios come
-from the same run: the one-shot, scipy, denormal, FIR-block and two-thread timings are taken in
-interleaved rounds, so a slow spell of the machine falls on all of them alike.
+The machine is shared and noisy: every figure is the best of a few runs, and the ratios come
+from the same run: the one-shot, scipy, denormal, FIR-block, two-thread and 128-sample streaming
+timings are taken in nine interleaved rounds, so a slow spell of the machine falls on all of them
+alike (redesign: best of five).
 
 Run: ``PYTHONPATH=plugin python benchmarks/processor.py [--seconds 20] [--presets studio-speaker ...]``
 """
@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import best_time_s, best_times_interleaved
+from _timing import best_times_interleaved
 from soundstage import presets
 from soundstage._kernels import BlockConvolver, CentreExtractor
 from soundstage.processor.offline_render import OFFLINE_MIN_SAMPLES
@@ -69,7 +69,7 @@ def redesign_ms(name: str) -> tuple[float, float]:
     from soundstage.design import designer, stage_cache
 
     scratch = float("inf")
-    for _ in range(3):  # the best of three, like every other figure
+    for _ in range(5):  # the best of five, like every other figure
         proc = SpatialProcessor(name)
         designer._design_cached.cache_clear()  # from scratch: no design and no stage cached
         stage_cache.clear()
@@ -106,7 +106,6 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
         for start in range(0, x.shape[1] - 127, 128):
             proc(x[:, start:start + 128], SAMPLE_RATE, reset=False)
 
-    streaming = best_time_s(stream, repeats=2)
     extractor = CentreExtractor(filterset.upmix_band_edges_hz, SAMPLE_RATE,
                                 time_constant_ms=filterset.upmix_time_constant_ms,
                                 strength=filterset.centre_extraction)
@@ -124,9 +123,10 @@ def bench(name: str, x: np.ndarray, seconds: float) -> dict:
         "denormal": lambda: proc(tiny, SAMPLE_RATE),
         "fir_only": lambda: blocks.convolve_into(padded, fir_out, 0, blocks.num_blocks(x.shape[1])),
         "threaded": lambda: two(x, SAMPLE_RATE),
+        "stream": stream,
     }, rounds=9)
-    offline, reference, denormal, fir_only, threaded = (
-        times[key] for key in ("offline", "reference", "denormal", "fir_only", "threaded"))
+    offline, reference, denormal, fir_only, threaded, streaming = (
+        times[key] for key in ("offline", "reference", "denormal", "fir_only", "threaded", "stream"))
     width_ms, scratch_ms = redesign_ms(name)
     return dict(name=name, drivers=filterset.num_drivers, offline=seconds / offline, engine=engine,
                 difference=difference, fir_only=seconds / fir_only,
