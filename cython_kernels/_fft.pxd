@@ -155,16 +155,6 @@ cdef inline void _radix4_twiddle_free(
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void _radix4_first_stages(float* re, float* im, Py_ssize_t M) noexcept nogil:
-    """Stages h = 1 and h = 2 as one radix-4 pass over M points: twiddles 1 and -i, no multiplies."""
-    cdef Py_ssize_t g
-    for g in range(0, M, 4):
-        _radix4_twiddle_free(re[g], im[g], re[g + 1], im[g + 1], re[g + 2], im[g + 2], re[g + 3], im[g + 3],
-                             re + g, im + g)
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
 cdef inline Py_ssize_t _radix4_stages(
     float* re, float* im, Py_ssize_t M, Py_ssize_t h, Py_ssize_t stop,
     const float* tw_re, const float* tw_im,
@@ -201,33 +191,13 @@ cdef inline void _late_stages(
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline void complex_fft(
-    float* re, float* im, Py_ssize_t M, const float* tw_re, const float* tw_im
-) noexcept nogil:
-    """In-place forward DFT (sign -1, unscaled) of bit-reversed input; natural-order output.
-
-    Decimation in time on bit-reversed input: every stage whose butterflies span at most
-    B = ``_depth_first_block(M)`` points works inside independent contiguous blocks of that
-    size, so those stages run depth-first, one block at a time while it stays in L1; the
-    remaining stages then run breadth-first. Each butterfly computes the same expression as in
-    the plain stage order, so the result is bitwise the same whatever the grouping."""
-    cdef Py_ssize_t g = 0, h = 4, block = _depth_first_block(M)
-    while g < M:
-        _radix4_first_stages(re + g, im + g, block)
-        h = _block_stages(re + g, im + g, block, tw_re, tw_im)
-        g += block
-    _late_stages(re, im, M, h, tw_re, tw_im)
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
 cdef inline void complex_fft_gather(
     const float* src_re, const float* src_im, Py_ssize_t step, float* re, float* im,
     Py_ssize_t M, const Py_ssize_t* rev, const float* tw_re, const float* tw_im,
 ) noexcept nogil:
     """Forward DFT (sign -1, unscaled) of z[n] = src_re[n·step] + i src_im[n·step], n < M, into
-    ``re``/``im`` in natural order: ``complex_fft`` with the bit-reversal permutation and the
-    first radix-4 pass fused in.
+    ``re``/``im`` in natural order: decimation in time, with the bit-reversal permutation and
+    the first radix-4 pass fused in.
 
     Depth-first block q of B = ``_depth_first_block(M)`` points holds, in bit-reversed
     order, the inputs n = r + Q·m (Q = M / B, m < B, r = rev[q] / B); position p of the block
@@ -237,8 +207,8 @@ cdef inline void complex_fft_gather(
     four inputs are read from four sequential runs of the source (m0 = 0, 1, …) and its
     twiddle-free radix-4 butterfly is stored there at once, so the first pass's own loads and
     stores are gone and the permutation's scattered writes become one per group. The same
-    butterflies on the same values: bitwise the result of ``complex_fft`` on the permuted
-    input."""
+    butterflies on the same values as a separate permutation followed by every stage in
+    the plain order (each butterfly computes the same expression whatever the grouping)."""
     cdef Py_ssize_t q, j, g, n, h = 4, p
     cdef Py_ssize_t block = _depth_first_block(M)
     cdef Py_ssize_t Q = M // block
@@ -305,7 +275,7 @@ cdef inline void _merge_spectrum(
     const_float_ptr_r yr, const_float_ptr_r yi, float_ptr_r z_swapped_re, float_ptr_r z_swapped_im,
     const_float_ptr_r c, const_float_ptr_r s, Py_ssize_t M,
 ) noexcept nogil:
-    """Z[k] = E[k] + i O[k] for 0 <= k < M (see ``real_ifft_tail``), natural order, stored
+    """Z[k] = E[k] + i O[k] for 0 <= k < M (see ``inverse_to_work``), natural order, stored
     swapped (Im Z in the first array, Re Z in the second) for the inverse-by-forward trick."""
     cdef Py_ssize_t k
     cdef float er, ei, dr, di
@@ -321,23 +291,33 @@ cdef inline void _merge_spectrum(
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
+cdef inline void inverse_to_work(
+    const float* y_re, const float* y_im, Py_ssize_t M, float* merged, float* work_re, float* work_im,
+    const Py_ssize_t* rev, const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
+) noexcept nogil:
+    """The inverse DFT of the Hermitian bins 0..M, scaled by N = 2M, left in the work arrays:
+    sample y[2n] = ``work_im[n]``, y[2n+1] = ``work_re[n]``.
+
+    Undoes ``real_fft``: E[k] = Y[k] + Y*[M-k], O[k] = (Y[k] - Y*[M-k]) W^-k (both 2× the
+    true values), Z[k] = E[k] + i O[k] (into ``merged``, 2M floats, stored swapped); the
+    unscaled inverse complex FFT of Z is the forward one with real and imaginary parts swapped
+    (IDFT(z) = swap(DFT(swap(z)))), its bit reversal gathered from ``merged`` block by block
+    (``complex_fft_gather``). Overall gain N: fold 1/N into the filter spectra."""
+    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
+    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
 cdef inline void real_ifft_tail(
     const float* y_re, const float* y_im, float* out, Py_ssize_t M, float* merged,
     float* work_re, float* work_im, const Py_ssize_t* rev,
     const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
 ) noexcept nogil:
-    """Inverse DFT of the Hermitian bins 0..M, scaled by N = 2M; writes only samples M..2M-1.
-
-    Undoes ``real_fft``: E[k] = Y[k] + Y*[M-k], O[k] = (Y[k] - Y*[M-k]) W^-k (both 2× the
-    true values), Z[k] = E[k] + i O[k] (into ``merged``, 2M floats); the unscaled inverse
-    complex FFT of Z is computed by the forward one with real and imaginary parts swapped
-    (IDFT(z) = swap(DFT(swap(z)))), the bit reversal gathered from ``merged`` block by block
-    (``complex_fft_gather``), and y[2n] = Re z[n], y[2n+1] = Im z[n]. Overall gain N: fold
-    1/N into the filter spectra. Only the last M samples are written (overlap-save keeps those).
-    """
+    """Samples M..2M-1 of the inverse DFT of the Hermitian bins 0..M, scaled by N = 2M
+    (``inverse_to_work``; overlap-save keeps those)."""
     cdef Py_ssize_t n
-    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
-    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
+    inverse_to_work(y_re, y_im, M, merged, work_re, work_im, rev, tw_re, tw_im, rt_re, rt_im)
     for n in range(M // 2, M):
         out[2 * n - M] = work_im[n]
         out[2 * n + 1 - M] = work_re[n]

@@ -25,7 +25,7 @@ import numpy as np
 from soundstage._errors import ParameterError
 from soundstage._kernels._checks import finite_array
 
-from _fft cimport real_fft, complex_fft_gather, _merge_spectrum
+from _fft cimport inverse_to_work, real_fft
 from _fpu cimport fpu_enter, fpu_leave
 from _spectrum_mac cimport MAC_STRIP, spectrum_mac
 from soundstage._kernels.convolver import fft_tables
@@ -79,13 +79,11 @@ cdef inline void _inverse_tail_into(
     """dest[j] = sample ``first + j`` (j < count, first + count <= N = 2M) of the inverse DFT of
     Hermitian bins 0..M, scaled by N, flushed below 1e-30 (``_flushed``).
 
-    The merged complex spectrum goes to ``merged`` (2M floats, natural order), which the
-    transform gathers in bit-reversed order block by block (``complex_fft_gather``); the wanted
-    samples are then read straight out of the transform's work arrays (y[2n] = Im w[n],
-    y[2n+1] = Re w[n]: IDFT(z) = swap(DFT(swap(z)))), with no copy of the whole window."""
+    The transform (``inverse_to_work``) leaves the window in its work arrays; the wanted samples
+    are read straight out of them (y[2n] = Im w[n], y[2n+1] = Re w[n]), with no copy of the
+    whole window."""
     cdef Py_ssize_t n, j = 0, s = first, stop = first + count
-    _merge_spectrum(y_re, y_im, merged, merged + M, rt_re, rt_im, M)
-    complex_fft_gather(merged, merged + M, 1, work_re, work_im, M, rev, tw_re, tw_im)
+    inverse_to_work(y_re, y_im, M, merged, work_re, work_im, rev, tw_re, tw_im, rt_re, rt_im)
     if s < stop and s % 2:
         dest[0] = _flushed(work_re[s // 2])
         j = 1
