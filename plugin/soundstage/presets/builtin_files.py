@@ -53,12 +53,13 @@ def unknown_reference(reference: str) -> str:
     return f"no built-in preset or file named {reference!r}; {hint}built-in presets: {', '.join(names)}"
 
 
-def builtin_stamp() -> tuple:
-    """The built-in files' names, sizes and modification and status-change times: a cached
-    built-in preset is reloaded when any of them changes (one may extend another; the status
-    change time moves on every write or replacement, whatever time a copy keeps)."""
+def builtin_stamp(directory: Path) -> tuple:
+    """The names, sizes and modification and status-change times of the built-in files in
+    ``directory``: a cached built-in preset is reloaded when any of them changes (one may
+    extend another; the status change time moves on every write or replacement, whatever time
+    a copy keeps)."""
     stamps = []
-    for entry in builtin_dir().glob("*.toml"):
+    for entry in directory.glob("*.toml"):
         stat = entry.stat()
         stamps.append((entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
     return tuple(sorted(stamps))

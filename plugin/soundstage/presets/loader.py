@@ -380,7 +380,7 @@ def load(name_or_path: str | Path) -> Preset:
     reference = str(name_or_path)
     path = None if isinstance(name_or_path, Path) else builtin_path(reference)
     if path is not None:
-        return _load_builtin(path, builtin_stamp())
+        return _load_builtin(path, builtin_stamp(path.parent))
     path = Path(reference).expanduser()
     if not path.is_file():
         raise PresetError(f"{reference}: {unknown_reference(reference)}")

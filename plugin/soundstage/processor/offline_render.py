@@ -244,12 +244,17 @@ class OfflineRender:
         _LIVE_QUEUES.add(self._queue)
 
     # ------------------------------------------------------------------ public
-    def push(self, stereo: np.ndarray) -> np.ndarray:
-        """Upmix and convolve ``stereo`` (2, m) float32; returns the output samples now ready
-        (none in the whole-signal mode, where :meth:`finish` returns everything)."""
-        m = stereo.shape[1]
-        if stereo.strides[1] != stereo.itemsize or stereo.strides[0] < m * stereo.itemsize:
-            stereo = np.ascontiguousarray(stereo)  # the upmix takes column slices of contiguous rows
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """Upmix and convolve ``block`` (2, m) float32 (or (1, m): a centred mono source, fed as
+        two equal channels); returns the output samples now ready (none in the whole-signal
+        mode, where :meth:`finish` returns everything)."""
+        m = block.shape[1]
+        if block.shape[0] == 1:
+            stereo = np.repeat(block, 2, axis=0)
+        elif block.strides[1] != block.itemsize or block.strides[0] < m * block.itemsize:
+            stereo = np.ascontiguousarray(block)  # the upmix takes column slices of contiguous rows
+        else:
+            stereo = block
         for start in range(0, m, UPMIX_CHUNK):
             self._upmix(stereo[:, start:start + UPMIX_CHUNK])
         self._received += m
@@ -285,8 +290,8 @@ class OfflineRender:
             self._close()
 
     def render_whole(self, stereo: np.ndarray) -> np.ndarray:
-        """The output for the whole of ``stereo`` (2, n) at once (``push`` then ``finish``;
-        the render is closed if pushing fails)."""
+        """The output for the whole of ``stereo`` (1 or 2, n) at once (``push`` then
+        ``finish``; the render is closed if pushing fails)."""
         try:
             self.push(stereo)
         except BaseException:

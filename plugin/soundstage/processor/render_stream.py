@@ -82,7 +82,7 @@ class RenderStream:
         if self._streaming:
             return self._processor.process(block, self._sample_rate, reset=False)
         with self._processor._lock:
-            return self._render.push(np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block)
+            return self._render.push(block)
 
     def finish(self) -> np.ndarray:
         """End of the input: the rest of the output."""
@@ -158,7 +158,7 @@ class OfflineRendering:
         render = self._offline_render(block.shape[1])
         if render is None:
             return super()._one_shot(block, sample_rate, buffer_size)
-        return render.render_whole(np.repeat(block, 2, axis=0) if block.shape[0] == 1 else block)
+        return render.render_whole(block)
 
     def _offline_render(self, num_samples: int | None = None) -> OfflineRender | None:
         """The offline engine over the prepared, freshly reset kernels (None where the
