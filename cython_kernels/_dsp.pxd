@@ -1,7 +1,7 @@
 # cython: language_level=3
 """C-level helpers shared by the soundstage kernels (inline only: no module of its own)."""
 
-from libc.math cimport fabs
+from libc.math cimport fabs, fabsf
 
 
 cdef inline double flush_denormal(double v) noexcept nogil:
@@ -16,3 +16,9 @@ cdef inline double flush_denormal(double v) noexcept nogil:
     channel loops stay vectorised.
     """
     return v if fabs(v) >= 1e-30 else 0.0
+
+
+cdef inline float flush_denormal_float(float v) noexcept nogil:
+    """``flush_denormal`` for float32 samples (FFT round-off of a silent stretch would otherwise
+    leave subnormal-range output that is not exact silence; a select, vectorised)."""
+    return v if fabsf(v) >= 1e-30 else 0.0

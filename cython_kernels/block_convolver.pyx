@@ -16,7 +16,6 @@ multiply-accumulate per path and bin) without the frequency-domain delay line.
 """
 
 cimport cython
-from libc.math cimport fabsf
 from libc.string cimport memcpy, memset
 
 cimport numpy as cnp
@@ -25,6 +24,7 @@ import numpy as np
 from soundstage._errors import ParameterError
 from soundstage._kernels._checks import finite_array
 
+from _dsp cimport flush_denormal_float
 from _fft cimport inverse_to_work, real_fft
 from _fpu cimport fpu_enter, fpu_leave
 from _spectrum_mac cimport MAC_STRIP, spectrum_mac
@@ -63,21 +63,13 @@ def default_fft_size(Py_ssize_t num_taps):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef inline float _flushed(float v) noexcept nogil:
-    """v, or 0 below 1e-30: FFT round-off of a silent stretch would otherwise leave
-    subnormal-range output that is not exact silence (a select, vectorised)."""
-    return v if fabsf(v) >= 1e-30 else 0.0
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
 cdef inline void _inverse_tail_into(
     const float* y_re, const float* y_im, float_ptr_r dest, Py_ssize_t first, Py_ssize_t count,
     Py_ssize_t M, float* merged, float_ptr_r work_re, float_ptr_r work_im, const Py_ssize_t* rev,
     const float* tw_re, const float* tw_im, const float* rt_re, const float* rt_im,
 ) noexcept nogil:
     """dest[j] = sample ``first + j`` (j < count, first + count <= N = 2M) of the inverse DFT of
-    Hermitian bins 0..M, scaled by N, flushed below 1e-30 (``_flushed``).
+    Hermitian bins 0..M, scaled by N, flushed below 1e-30 (``flush_denormal_float``).
 
     The transform (``inverse_to_work``) leaves the window in its work arrays; the wanted samples
     are read straight out of them (y[2n] = Im w[n], y[2n+1] = Re w[n]), with no copy of the
@@ -85,15 +77,15 @@ cdef inline void _inverse_tail_into(
     cdef Py_ssize_t n, j = 0, s = first, stop = first + count
     inverse_to_work(y_re, y_im, M, merged, work_re, work_im, rev, tw_re, tw_im, rt_re, rt_im)
     if s < stop and s % 2:
-        dest[0] = _flushed(work_re[s // 2])
+        dest[0] = flush_denormal_float(work_re[s // 2])
         j = 1
         s += 1
     # s is even now: pairs of samples (Im w[n], Re w[n]) for n = s/2 … while both are wanted
     for n in range(s // 2, stop // 2):
-        dest[j + 2 * (n - s // 2)] = _flushed(work_im[n])
-        dest[j + 2 * (n - s // 2) + 1] = _flushed(work_re[n])
+        dest[j + 2 * (n - s // 2)] = flush_denormal_float(work_im[n])
+        dest[j + 2 * (n - s // 2) + 1] = flush_denormal_float(work_re[n])
     if stop % 2 and stop - 1 >= s:
-        dest[count - 1] = _flushed(work_im[stop // 2])
+        dest[count - 1] = flush_denormal_float(work_im[stop // 2])
 
 
 cdef class BlockConvolver:
