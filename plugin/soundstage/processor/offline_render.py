@@ -106,17 +106,20 @@ class _BlockQueue:
             self.cancelled = True
             self.condition.notify_all()
 
-    def claim(self, wait: bool, backlog: int = 0, most: int = 1) -> tuple[int, int] | None:
-        """The next blocks ``(first, stop)`` to convolve (at most ``most``), or None: none left
-        (or ``cancelled``), or — without ``wait`` — fewer than ``backlog + 1`` waiting."""
+    def claim(self, wait: bool, backlog: int = 0, most: int = 1, below: int | None = None) -> tuple[int, int] | None:
+        """The next blocks ``(first, stop)`` to convolve (at most ``most``, none from ``below``
+        on), or None: none left (or ``cancelled``), or — without ``wait`` — fewer than
+        ``backlog + 1`` waiting."""
         with self.condition:
             while True:
                 if self.cancelled or (self.num_blocks is not None and self.next >= self.num_blocks):
                     return None
+                if below is not None and self.next >= below:
+                    return None
                 if self.ready - self.next > backlog:
                     first = self.next
                     segment_end = (first // self.segment_blocks + 1) * self.segment_blocks
-                    self.next = min(self.ready, first + most, segment_end)
+                    self.next = min(self.ready, first + most, segment_end, below if below is not None else first + most)
                     return first, self.next
                 if not wait:
                     return None
@@ -383,7 +386,7 @@ class OfflineRender:
         """Convolve unclaimed blocks until the first ``blocks`` are done (one at a time beside a
         worker, so the two threads share the last blocks; all at once without one)."""
         most = 1 if self._worker is not None else self._segment_blocks
-        while (claimed := self._queue.claim(wait=False, most=most)) is not None:
+        while (claimed := self._queue.claim(wait=False, most=most, below=blocks)) is not None:
             self._convolve(*claimed)
         if not self._queue.wait_done(blocks):
             self._close()  # raises the worker's error
