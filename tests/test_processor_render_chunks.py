@@ -290,3 +290,117 @@ def test_waiting_for_a_segment_convolves_only_the_blocks_waited_for():
         assert render._queue.next == 3 and render._queue.done == 3
     finally:
         render.close()
+
+
+def _guarded(target, seconds=120):
+    """Run ``target`` on a thread; it must end within ``seconds`` (a hang fails the test)."""
+    import threading
+
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(("value", target()))
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            outcome.append(("error", error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert not thread.is_alive(), "the render is waiting forever"
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_submitted_tasks_run_in_order_on_the_worker_without_changing_the_output(num_threads):
+    """``render_stream().submit`` (what a file render writes with) runs tasks in the order
+    submitted: on the render's worker between its blocks with two threads, on the calling thread
+    with one and once the render has ended; the output stays bitwise the one-shot call's."""
+    import threading
+
+    proc = SpatialProcessor("studio-speaker", num_threads=num_threads)
+    x = _noise(400_000, seed=15)
+    expected = proc(x, SR)
+    ran: list[tuple[int, str]] = []
+    stream = proc.render_stream(SR)
+    pieces, futures, caller = [], [], []
+
+    def render():
+        caller.append(threading.current_thread().name)
+        for k, chunk in enumerate(_split(x, [32768])):
+            pieces.append(stream.push(chunk))
+            futures.append(stream.submit(lambda k=k: ran.append((k, threading.current_thread().name)) or k))
+            if k == 0:
+                futures[0].result(timeout=60)  # the worker (when there is one) takes it while the render goes on
+        pieces.append(stream.finish())
+        futures.append(stream.submit(lambda: ran.append((-1, threading.current_thread().name)) or -1))
+
+    _guarded(render)
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), expected)
+    assert [k for k, _ in ran] == list(range(len(futures) - 1)) + [-1]
+    assert [f.result(timeout=0) for f in futures] == [k for k, _ in ran]
+    assert ran[-1][1] == caller[0]  # after the render, on the calling thread
+    if num_threads == 2:
+        assert ran[0][1].startswith("soundstage-render"), ran[0]
+        assert {name for _, name in ran} <= {caller[0], ran[0][1]}
+    else:
+        assert {name for _, name in ran} == {caller[0]}
+
+
+def test_a_task_error_lands_in_its_future_and_the_render_goes_on():
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    x = _noise(200_000, seed=16)
+    stream = proc.render_stream(SR)
+
+    def render():
+        pieces = [stream.push(x[:, :100_000])]
+        failed = stream.submit(lambda: 1 / 0)
+        pieces += [stream.push(x[:, 100_000:]), stream.finish()]
+        return failed, np.concatenate(pieces, axis=1)
+
+    failed, out = _guarded(render)
+    with pytest.raises(ZeroDivisionError):
+        failed.result(timeout=0)
+    np.testing.assert_array_equal(out, proc(x, SR))
+
+
+def test_tasks_left_by_a_failed_worker_still_run_and_its_error_is_raised(monkeypatch):
+    """A worker that fails (here its blocks) stops; the calling thread then runs the tasks it
+    left, in order, and raises the worker's error — nothing waits forever."""
+    import threading
+
+    from soundstage.processor import offline_render
+
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    proc(_noise(OFFLINE_MIN_SAMPLES), SR)
+    worker_started = threading.Event()
+    release = threading.Event()
+    real_worker = offline_render._worker
+
+    def stalled_worker(queue, convolve_ref):
+        worker_started.set()
+        release.wait(60)  # tasks pile up meanwhile
+        queue.cancel()  # as the real worker does when it fails
+        raise RuntimeError("the worker failed")
+
+    monkeypatch.setattr(offline_render, "_worker", stalled_worker)
+    stream = proc.render_stream(SR)
+    ran = []
+
+    def render():
+        stream.push(_noise(50_000, seed=17))
+        assert worker_started.wait(60)
+        futures = [stream.submit(ran.append, k) for k in range(3)]
+        release.set()
+        with pytest.raises(RuntimeError, match="the worker failed"):
+            stream.push(_noise(100_000, seed=18))
+            stream.finish()
+        futures.append(stream.submit(ran.append, 3))  # the render is over: at once
+        return futures
+
+    futures = _guarded(render)
+    assert ran == [0, 1, 2, 3] and all(f.done() for f in futures)
+    monkeypatch.setattr(offline_render, "_worker", real_worker)

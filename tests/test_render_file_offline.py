@@ -64,3 +64,63 @@ def test_the_command_writes_the_same_bytes_on_one_or_two_threads(song, tmp_path)
         assert main(["render", str(path), "-p", "compact-speaker", "-o", str(out), "--threads", threads, "--quiet"]) == 0
         files.append(out.read_bytes())
     assert files[0] == files[1]
+
+
+def test_a_two_thread_render_writes_on_its_worker_and_runs_no_third_thread(song, tmp_path, monkeypatch):
+    """With two threads the file is written by the render's worker between its blocks: a third
+    (writer) thread would compete for the two cores, and whichever thread the OS set aside while
+    it held the GIL stalled the other two."""
+    import threading
+
+    import soundstage.board.file_stream as file_stream
+
+    path, x = song
+    writers, threads_seen = [], set()
+    real_write = file_stream._write
+
+    def recording_write(file, block):
+        writers.append(threading.current_thread().name)
+        threads_seen.update(t.name for t in threading.enumerate())
+        return real_write(file, block)
+
+    monkeypatch.setattr(file_stream, "_write", recording_write)
+    out = tmp_path / "feeds.wav"
+    render_file(path, out, "studio-speaker", buffer_size=5000, num_threads=2)
+    np.testing.assert_array_equal(_read(out), SpatialProcessor("studio-speaker")(x, RATE))
+    caller = threading.current_thread().name
+    assert {name for name in writers if name != caller} <= {n for n in threads_seen if n.startswith("soundstage-render")}, writers
+    assert not any(name.startswith("soundstage-write") for name in threads_seen), threads_seen
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_a_failing_write_raises_its_error_and_leaves_no_file(song, tmp_path, monkeypatch, num_threads):
+    import threading
+
+    import soundstage.board.file_stream as file_stream
+
+    path, _ = song
+    real_write, calls = file_stream._write, []
+
+    def failing_write(file, block):
+        calls.append(block.shape[1])
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return real_write(file, block)
+
+    monkeypatch.setattr(file_stream, "_write", failing_write)
+    directory = tmp_path / "out"
+    directory.mkdir()
+    outcome = []
+
+    def render():
+        try:
+            render_file(path, directory / "feeds.wav", "studio-speaker", buffer_size=5000, num_threads=num_threads)
+        except OSError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=render, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the render waits forever after a failed write"
+    assert outcome and outcome[0].errno == 28
+    assert list(directory.iterdir()) == []

@@ -144,6 +144,9 @@ class _MeteredRender:
     def finish(self) -> np.ndarray:
         return self._meter._check_clipping(self._meter._meter(self._stream.finish()))
 
+    def submit(self, fn, *args):
+        return self._stream.submit(fn, *args)
+
     def close(self) -> None:
         self._stream.close()
 

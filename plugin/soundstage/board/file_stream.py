@@ -143,7 +143,7 @@ def stream_processor_file(
             bar = _progress_bar(frames, sample_rate, str(in_path.name), progress)
             try:
                 with AudioFile(tmp_name, "w", sample_rate, out_channels, bit_depth=depth) as file, \
-                        _Writer(file, threaded=getattr(offline, "num_threads", 1) > 1) as writer:
+                        _Writer(file, offline if getattr(offline, "num_threads", 1) > 1 else None) as writer:
                     step = buffer_size if offline is None else max(buffer_size, OFFLINE_READ_FRAMES)
                     while reader.tell() < frames:
                         chunk = reader.read(min(step, frames - reader.tell()))
@@ -187,25 +187,23 @@ OFFLINE_READ_FRAMES = 32768
 
 
 class _Writer:
-    """Writes output blocks in order, on the calling thread or — ``threaded``, for renders on two
-    threads — on a writer thread (encoding and writing then overlap the upmix of the next
-    chunks; at most ``_WRITES_IN_FLIGHT`` blocks wait). ``written`` counts the frames."""
+    """Writes output blocks in order, on the calling thread or — given a render on two threads
+    (anything with ``submit(fn, *args)`` returning a Future, run in order) — on the render's
+    worker between its blocks (encoding and writing then overlap the upmix of the next chunks,
+    and two threads share the two cores: a third, writing, would wait for a core while it holds
+    the GIL; at most ``_WRITES_IN_FLIGHT`` blocks wait). ``written`` counts the frames."""
 
-    def __init__(self, file, threaded: bool):
+    def __init__(self, file, render=None):
         self._file = file
-        self._pool = None
-        if threaded:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundstage-write")
+        self._render = render
         self._pending: list = []
         self.written = 0
 
     def write(self, block: np.ndarray) -> None:
-        if self._pool is None:
+        if self._render is None:
             self.written += _write(self._file, block)
             return
-        self._pending.append(self._pool.submit(_write, self._file, block))
+        self._pending.append(self._render.submit(_write, self._file, block))
         while len(self._pending) > _WRITES_IN_FLIGHT or (self._pending and self._pending[0].done()):
             self.written += self._pending.pop(0).result()
 
@@ -213,12 +211,14 @@ class _Writer:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            try:
-                for future in self._pending:
-                    self.written += future.result()
-            finally:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+        pending, self._pending = self._pending, []
+        if exc[0] is not None and self._render is not None:
+            self._render.close()  # runs what its worker left, so every write below ends
+        for future in pending:
+            if exc[0] is None:
+                self.written += future.result()
+            else:
+                future.exception()  # wait for it: the file closes after its last write
 
 
 #: Output blocks queued for the writer thread at most (bounded memory).

@@ -36,15 +36,17 @@ as if everything had streamed.
 
 from __future__ import annotations
 
+import collections
+import functools
 import importlib
 import threading
 import weakref
-from concurrent.futures import Executor
-from typing import Callable
+from concurrent.futures import Executor, Future
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender", "block_convolver_for"]
+__all__ = ["OFFLINE_MIN_SAMPLES", "SEGMENT_BLOCKS", "OfflineRender", "block_convolver_for", "run_into"]
 
 #: One-shot inputs shorter than this (samples) run the streaming engine: below it the block
 #: engine's large transforms over a mostly zero-padded signal save too little to matter.
@@ -93,6 +95,7 @@ class _BlockQueue:
         self._finished: set[int] = set()
         self.cancelled = False
         self.condition = threading.Condition()
+        self._tasks: collections.deque[Callable[[], None]] = collections.deque()
 
     def publish(self, ready: int, num_blocks: int | None = None) -> None:
         with self.condition:
@@ -106,23 +109,44 @@ class _BlockQueue:
             self.cancelled = True
             self.condition.notify_all()
 
-    def claim(self, wait: bool, backlog: int = 0, most: int = 1, below: int | None = None) -> tuple[int, int] | None:
+    def claim(self, backlog: int = 0, most: int = 1, below: int | None = None) -> tuple[int, int] | None:
         """The next blocks ``(first, stop)`` to convolve (at most ``most``, none from ``below``
-        on), or None: none left (or ``cancelled``), or — without ``wait`` — fewer than
-        ``backlog + 1`` waiting."""
+        on), or None: fewer than ``backlog + 1`` waiting (or none left, or ``cancelled``)."""
+        with self.condition:
+            if self.cancelled or (self.num_blocks is not None and self.next >= self.num_blocks):
+                return None
+            if (below is not None and self.next >= below) or self.ready - self.next <= backlog:
+                return None
+            first = self.next
+            segment_end = (first // self.segment_blocks + 1) * self.segment_blocks
+            self.next = min(self.ready, first + most, segment_end, below if below is not None else first + most)
+            return first, self.next
+
+    def post(self, task: Callable[[], None]) -> bool:
+        """Queue ``task`` for the worker (False, and nothing queued, once cancelled)."""
+        with self.condition:
+            if self.cancelled:
+                return False
+            self._tasks.append(task)
+            self.condition.notify_all()
+            return True
+
+    def take_task(self) -> Callable[[], None] | None:
+        """The oldest task not yet run, or None."""
+        with self.condition:
+            return self._tasks.popleft() if self._tasks else None
+
+    def next_work(self) -> tuple[int, int] | Callable[[], None] | None:
+        """The worker's next job, waiting for one: a posted task (oldest first, before any
+        block), else the next block ``(first, first + 1)``; None once cancelled."""
         with self.condition:
             while True:
-                if self.cancelled or (self.num_blocks is not None and self.next >= self.num_blocks):
+                if self.cancelled:
                     return None
-                if below is not None and self.next >= below:
-                    return None
-                if self.ready - self.next > backlog:
-                    first = self.next
-                    segment_end = (first // self.segment_blocks + 1) * self.segment_blocks
-                    self.next = min(self.ready, first + most, segment_end, below if below is not None else first + most)
-                    return first, self.next
-                if not wait:
-                    return None
+                if self._tasks:
+                    return self._tasks.popleft()
+                if (blocks := self.claim()) is not None:  # (the condition's lock is re-entrant)
+                    return blocks
                 self.condition.wait()
 
     def complete(self, first: int, stop: int) -> None:
@@ -157,16 +181,28 @@ if hasattr(threading, "_register_atexit"):
     threading._register_atexit(_cancel_live_queues)
 
 
+def run_into(future: Future, fn: Callable[..., Any], *args) -> None:
+    """Run ``fn(*args)`` and set ``future``'s result or exception (unless it was cancelled)."""
+    if future.set_running_or_notify_cancel():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as error:
+            future.set_exception(error)
+
+
 def _worker(queue: _BlockQueue, convolve_ref: Callable[[], Callable[[int, int], None] | None]) -> None:
     """Convolve claimed blocks until none are left or the render is cancelled. The worker holds
     its render only through a weak reference, so a render dropped without ``close()`` is
     collected, and its finalizer cancels the queue and ends this loop."""
     try:
-        while (blocks := queue.claim(wait=True)) is not None:
+        while (work := queue.next_work()) is not None:
+            if not isinstance(work, tuple):
+                work()
+                continue
             convolve = convolve_ref()
             if convolve is None:
                 return
-            convolve(*blocks)
+            convolve(*work)
             del convolve
     except BaseException:
         queue.cancel()  # the calling thread stops waiting and raises this error
@@ -306,12 +342,31 @@ class OfflineRender:
         """Stop (an abandoned render): release the worker."""
         self._close()
 
+    def submit(self, fn: Callable[..., Any], *args) -> Future:
+        """Run ``fn(*args)`` on the render's worker thread between its blocks (the tasks of a
+        render run in the order submitted, before any block still waiting), or at once on the
+        calling thread without a worker or once the render is closed; returns its Future. A file
+        render writes its output this way: two threads on two cores, none waiting for a core."""
+        future: Future = Future()
+        task = functools.partial(run_into, future, fn, *args)
+        if self._worker is None or not self._queue.post(task):
+            self._close()  # the tasks queued before run first
+            task()
+        return future
+
     # ------------------------------------------------------------------ internals
     def _close(self) -> None:
-        if self._worker is not None:
-            self._queue.cancel()  # every block is claimed (or an error ends the render)
-            worker, self._worker = self._worker, None
+        """Release the worker (every block is claimed, or an error ends the render), then run
+        the tasks it left, in order, on this thread; raises the worker's error, if any."""
+        if self._worker is None:
+            return
+        self._queue.cancel()
+        worker, self._worker = self._worker, None
+        try:
             worker.result()
+        finally:
+            while (task := self._queue.take_task()) is not None:
+                task()
 
     def _convolve(self, first: int, stop: int) -> None:
         number = first // self._segment_blocks
@@ -339,10 +394,10 @@ class OfflineRender:
             return  # finish() publishes every block once the tail is in
         self._publish_complete()
         if self._worker is None:
-            while (blocks := self._queue.claim(wait=False, most=self._segment_blocks)) is not None:
+            while (blocks := self._queue.claim(most=self._segment_blocks)) is not None:
                 self._convolve(*blocks)
         else:  # help only when the worker falls behind: the upmix is the critical path
-            while (blocks := self._queue.claim(wait=False, backlog=HELP_BACKLOG)) is not None:
+            while (blocks := self._queue.claim(backlog=HELP_BACKLOG)) is not None:
                 self._convolve(*blocks)
 
     def _publish_complete(self) -> None:
@@ -386,7 +441,7 @@ class OfflineRender:
         """Convolve unclaimed blocks until the first ``blocks`` are done (one at a time beside a
         worker, so the two threads share the last blocks; all at once without one)."""
         most = 1 if self._worker is not None else self._segment_blocks
-        while (claimed := self._queue.claim(wait=False, most=most, below=blocks)) is not None:
+        while (claimed := self._queue.claim(most=most, below=blocks)) is not None:
             self._convolve(*claimed)
         if not self._queue.wait_done(blocks):
             self._close()  # raises the worker's error

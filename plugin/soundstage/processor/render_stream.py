@@ -19,7 +19,7 @@ import numpy as np
 from .._convention import MAX_ABS_SAMPLE, check_finite, check_sample_rate, coerce_audio
 from .._errors import AudioFormatError
 from .._kernels._checks import within
-from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender, block_convolver_for
+from .offline_render import OFFLINE_MIN_SAMPLES, OfflineRender, block_convolver_for, run_into
 
 __all__ = ["OfflineRendering", "RenderStream", "default_num_threads"]
 
@@ -104,6 +104,17 @@ class RenderStream:
         with processor._lock:
             render, self._render = self._render, None
             return render.finish()
+
+    def submit(self, fn, *args) -> concurrent.futures.Future:
+        """Run ``fn(*args)`` on the render's worker thread between its blocks (in the order
+        submitted), or on the calling thread where the render has no worker (one thread, a
+        streaming render, before it starts or after it ends); returns its Future. A file render
+        writes its output this way, so two threads share two cores with nothing waiting."""
+        if self._render is not None:
+            return self._render.submit(fn, *args)
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        run_into(future, fn, *args)
+        return future
 
     def close(self) -> None:
         """Abandon the render (nothing more is returned); idempotent."""
