@@ -44,7 +44,7 @@ recordings", AES 123rd Convention, 2007.
 
 cimport cython
 from libc.math cimport cos, exp, sqrt, M_PI
-from libc.string cimport memset
+from libc.string cimport memcmp, memcpy, memset
 
 cimport numpy as cnp
 import functools
@@ -344,6 +344,35 @@ cdef class CentreExtractor:
         self.process_into(x, out)
         return out
 
+    def copy(self) -> "CentreExtractor":
+        """A new extractor with the same parameters, strength and state: both continue bitwise
+        alike on the same input."""
+        cdef CentreExtractor twin = CentreExtractor.__new__(CentreExtractor)  # (validated once, here)
+        memcpy(&twin._st, &self._st, sizeof(UpmixState))
+        twin._num_edges, twin._edges, twin._no_gains = self._num_edges, self._edges, self._no_gains
+        twin._alpha, twin._strength = self._alpha, self._strength
+        twin._sample_rate, twin._time_constant_ms = self._sample_rate, self._time_constant_ms
+        return twin
+
+    def state_equals(self, CentreExtractor other not None) -> bool:
+        """True if ``other`` has the same parameters and bit for bit the same state (filters,
+        averages, gains, grid phase): from here on both give bitwise the same output for the same
+        input. The state of two extractors that upmixed the same recent input from different
+        starting points becomes equal once the start is forgotten (flushed to the same bits),
+        typically within a few dozen time constants."""
+        return (self._same_parameters(other) and self._strength == other._strength
+                and memcmp(&self._st, &other._st, sizeof(UpmixState)) == 0)
+
+    def take_state(self, CentreExtractor other not None) -> None:
+        """Continue from ``other``'s state (an extractor of the same parameters)."""
+        if not self._same_parameters(other):
+            raise ParameterError("take_state needs an extractor of the same band edges, sample rate and time constant")
+        memcpy(&self._st, &other._st, sizeof(UpmixState))
+
+    cdef bint _same_parameters(self, CentreExtractor other):
+        return (self._sample_rate == other._sample_rate and self._time_constant_ms == other._time_constant_ms
+                and np.array_equal(self._edges, other._edges))
+
     def reset(self) -> None:
         """Clear the band-split state, the power estimates and the gains; the gain grid restarts."""
         memset(self._st.hist, 0, sizeof(self._st.hist))
@@ -382,6 +411,11 @@ cdef class CentreExtractor:
     def sample_rate(self) -> float:
         """Sample rate in Hz."""
         return self._sample_rate
+
+    @property
+    def time_constant_ms(self) -> float:
+        """Time constant of the power averages in ms."""
+        return self._time_constant_ms
 
     @property
     def latency_samples(self) -> int:

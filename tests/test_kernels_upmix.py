@@ -213,3 +213,54 @@ def test_bad_audio():
         extractor.process_into(np.zeros((2, 8), np.float32), np.zeros((2, 8), np.float32))
     with pytest.raises(AudioFormatError, match=r"out must be C-contiguous"):
         extractor.process_into(np.zeros((2, 8), np.float32), np.zeros((8, 3), np.float32).T)
+
+
+def _c(x):
+    return np.ascontiguousarray(x)
+
+
+def test_a_copy_continues_bitwise_and_state_equality_is_exact():
+    x = (np.random.default_rng(21).standard_normal((2, 60_000)) * 0.1).astype(np.float32)
+    a = CentreExtractor([250.0, 2500.0], 48000.0, strength=0.8)
+    a.process(_c(x[:, :10_000]))
+    b = a.copy()
+    assert a.state_equals(b) and b.strength == 0.8
+    np.testing.assert_array_equal(a.process(_c(x[:, 10_000:])), b.process(_c(x[:, 10_000:])))
+    fresh = CentreExtractor([250.0, 2500.0], 48000.0, strength=0.8)
+    assert not fresh.state_equals(a)
+    fresh.take_state(a)
+    assert fresh.state_equals(a)
+    b.process(_c(x[:, :16]))  # one more hop: no longer equal
+    assert not b.state_equals(a)
+    assert not CentreExtractor([250.0, 2500.0], 48000.0, strength=0.5).state_equals(fresh)
+    with pytest.raises(ParameterError, match="same band edges"):
+        CentreExtractor([250.0, 2000.0], 48000.0).take_state(a)
+
+
+@pytest.mark.parametrize("kind", ["noise", "centred voice over ambience"])
+def test_two_starts_meet_bit_for_bit_once_the_start_is_forgotten(kind):
+    """What the offline engine's split upmix relies on: an extractor started from rest part-way
+    through a signal reaches bitwise the state of one that ran from the beginning, a little
+    after the ≈ 37 time constants a float64 average takes to forget a relative difference of 1
+    (41–43 here), within the split's preroll (48 time constants of 40 ms at 48 kHz)."""
+    from soundstage.processor.offline_render import SPLIT_PREROLL_TIME_CONSTANTS
+
+    rng = np.random.default_rng(22)
+    n = 48000 * 4
+    if kind == "noise":
+        x = rng.standard_normal((2, n)) * 0.1
+    else:
+        voice = rng.standard_normal(n) * 0.1 * (1 + np.sin(2 * np.pi * 3 * np.arange(n) / 48000))
+        x = voice + rng.standard_normal((2, n)) * 0.05
+    x = x.astype(np.float32)
+    whole = CentreExtractor([200.0, 800.0, 3200.0], 48000.0)
+    whole.process(_c(x[:, :48000]))  # 1 s ahead
+    late = CentreExtractor([200.0, 800.0, 3200.0], 48000.0)
+    for start in range(48000, n, 16384):
+        block = _c(x[:, start:start + 16384])
+        whole.process(block)
+        late.process(block)
+        if late.state_equals(whole):
+            break
+    assert late.state_equals(whole), "the states never met"
+    assert 37 * 0.04 * 48000 < start + 16384 - 48000 <= SPLIT_PREROLL_TIME_CONSTANTS * 0.04 * 48000

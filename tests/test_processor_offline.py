@@ -130,3 +130,91 @@ def test_copies_keep_the_number_of_render_threads():
     two = SpatialProcessor("compact-speaker", num_threads=2)
     for clone in (copy.copy(two), copy.deepcopy(two), pickle.loads(pickle.dumps(two))):
         assert clone.num_threads == 2
+
+
+def _signal(kind, n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, n)) * 0.1
+    if kind == "silence in the middle":  # the split falls in silence: the states meet late
+        x[:, n // 3: 2 * n // 3] = 0.0
+    elif kind == "hard-panned pair and a centre":
+        centre = rng.standard_normal(n) * 0.1 * (1 + np.sin(2 * np.pi * 0.7 * np.arange(n) / 48000))
+        x = x * np.array([[1.0], [0.0]]) + np.roll(x, 1, axis=0) * np.array([[0.0], [1.0]]) + centre
+    elif kind == "loud mono":
+        x = x[:1] * 40.0  # beyond the upmix's adaptation limit
+    return x.astype(np.float32)
+
+
+@pytest.fixture
+def split_runs(monkeypatch):
+    """Counts the whole renders whose upmix the worker shared (and the steps each thread took)."""
+    import threading
+
+    from soundstage.processor import offline_render
+
+    runs = {"forks": 0, "steps": []}
+    real_fork, real_step = offline_render.OfflineRender._upmix_fork, offline_render.OfflineRender._upmix_step
+
+    def fork(self, *args):
+        runs["forks"] += 1
+        return real_fork(self, *args)
+
+    def step(self, stereo, bounds, x, kernel=None, out=None):
+        runs["steps"].append((threading.current_thread().name, kernel is not None))
+        return real_step(self, stereo, bounds, x, kernel, out)
+
+    monkeypatch.setattr(offline_render.OfflineRender, "_upmix_fork", fork)
+    monkeypatch.setattr(offline_render.OfflineRender, "_upmix_step", step)
+    return runs
+
+
+@pytest.mark.parametrize("kind", ["noise", "silence in the middle", "hard-panned pair and a centre", "loud mono"])
+@pytest.mark.parametrize("name", ["studio-speaker", "compact-speaker"])
+def test_two_threads_share_the_upmix_and_stay_bitwise_one_thread(name, kind, split_runs):
+    """A long one-shot call on two threads upmixes its second half on the worker (from a copy of
+    the kernel started ≈ 2 s early) and keeps that output only from where the two kernels'
+    states are bit for bit equal: the output, and the stream that continues after the call,
+    are bitwise one thread's."""
+    x = _signal(kind, 10 * 48000 + 77, seed=31)
+    one, two = SpatialProcessor(name), SpatialProcessor(name, num_threads=2)
+    expected = one(x, 48000)
+    np.testing.assert_array_equal(two(x, 48000), expected)
+    assert split_runs["forks"] == 1
+    assert any(on_fork for _, on_fork in split_runs["steps"])
+    after = _signal("noise", 4000, seed=32)[: x.shape[0]]
+    np.testing.assert_array_equal(two.process(after, 48000, reset=False), one.process(after, 48000, reset=False))
+    assert two._extractor.state_equals(one._extractor)
+
+
+def test_where_the_states_have_not_met_the_calling_thread_upmixes_on_until_they_do(monkeypatch, split_runs):
+    """With a preroll too short for the copy to forget its start (one step instead of ≈ 2 s) the
+    states differ at the split: the calling thread upmixes the next steps itself, over the
+    copy's output, until they meet — still bitwise one thread."""
+    from soundstage.processor import offline_render
+
+    monkeypatch.setattr(offline_render, "SPLIT_PREROLL_TIME_CONSTANTS", 1)
+    x = _signal("silence in the middle", 10 * 48000, seed=33)
+    expected = SpatialProcessor("compact-speaker")(x, 48000)
+    two = SpatialProcessor("compact-speaker", num_threads=2)
+    np.testing.assert_array_equal(two(x, 48000), expected)
+    split_step = ((x.shape[1] + offline_render.UPMIX_CHUNK) // 2) // offline_render.UPMIX_CHUNK
+    calling = sum(not on_fork for _, on_fork in split_runs["steps"])
+    assert calling > split_step, (calling, split_step)  # it went past the split
+
+
+def test_a_failing_second_upmix_raises_and_the_processor_renders_again(monkeypatch):
+    from soundstage.processor import offline_render
+
+    x = _signal("noise", 10 * 48000, seed=34)
+    expected = SpatialProcessor("studio-speaker")(x, 48000)
+    two = SpatialProcessor("studio-speaker", num_threads=2)
+    real_fork = offline_render.OfflineRender._upmix_fork
+
+    def failing(self, stereo, state):
+        raise MemoryError("the second upmix failed")
+
+    monkeypatch.setattr(offline_render.OfflineRender, "_upmix_fork", failing)
+    with pytest.raises(MemoryError, match="second upmix"):
+        two(x, 48000)
+    monkeypatch.setattr(offline_render.OfflineRender, "_upmix_fork", real_fork)
+    np.testing.assert_array_equal(two(x, 48000), expected)

@@ -19,7 +19,10 @@ calling thread takes blocks too whenever the worker falls behind. The output doe
 who computed what, nor on how the input was chunked.
 
 Given the input's length up front (:meth:`OfflineRender.render_whole`, a one-shot call) the buffer is one
-segment holding the whole padded input and the output is written in place. Fed chunk by chunk
+segment holding the whole padded input and the output is written in place. With a worker and an
+input of a few seconds or more, the upmix itself is shared too: the worker upmixes the second
+half on a copy of the kernel started ≈ 2 s early, and its output counts only from where the two
+kernels' states are bit for bit equal (:meth:`OfflineRender._render_split`). Fed chunk by chunk
 without a length (``SpatialProcessor.render_chunks``, file renders) it is two segments of
 ``S`` blocks used in turn: segment j holds padded samples ``[j·S·hop, j·S·hop + (S − 1)·hop + N)``
 (and ``P`` more at the very end), the next one starts with the ``N − hop`` samples the two share,
@@ -60,6 +63,14 @@ SEGMENT_BLOCKS = 4
 #: With a worker, the calling thread convolves too only while more than this many blocks wait
 #: (the upmix is the critical path; the worker falls behind only when it loses its core).
 HELP_BACKLOG = 2
+#: A whole render on two threads upmixes the input's second half on the worker, starting this
+#: many time constants of the upmix's averages early (≈ 1.9 s at 40 ms): a copy of the kernel
+#: started from rest has then, as a rule, forgotten its start bit for bit (a float64 average
+#: forgets a relative difference of 1 in ln 2^53 ≈ 37 time constants; noise and a voice over
+#: ambience take 41–43, ``tests/test_kernels_upmix.py``).
+SPLIT_PREROLL_TIME_CONSTANTS = 48
+#: ... and only inputs at least this many prerolls long (shorter ones gain too little).
+SPLIT_MIN_PREROLLS = 4
 
 
 #: The offline FIR matrix of each design still alive, shared by every processor rendering it
@@ -99,7 +110,7 @@ class _BlockQueue:
 
     def publish(self, ready: int, num_blocks: int | None = None) -> None:
         with self.condition:
-            self.ready = ready
+            self.ready = max(self.ready, ready)
             if num_blocks is not None:
                 self.num_blocks = num_blocks
             self.condition.notify_all()
@@ -121,6 +132,17 @@ class _BlockQueue:
             segment_end = (first // self.segment_blocks + 1) * self.segment_blocks
             self.next = min(self.ready, first + most, segment_end, below if below is not None else first + most)
             return first, self.next
+
+    def claim_or_wait(self, blocks: int) -> tuple[int, int] | None:
+        """The next block to convolve, waiting for one to be offered; None once the first
+        ``blocks`` are done (or the render is cancelled)."""
+        with self.condition:
+            while True:
+                if (claimed := self.claim()) is not None:
+                    return claimed
+                if self.done >= blocks or self.cancelled:
+                    return None
+                self.condition.wait()
 
     def post(self, task: Callable[[], None]) -> bool:
         """Queue ``task`` for the worker (False, and nothing queued, once cancelled)."""
@@ -216,6 +238,21 @@ class _Segment:
         self.x, self.out = x, out
 
 
+class _Split:
+    """A whole render's upmix on two threads: the calling thread upmixes the steps before
+    ``split_step``, the worker — on ``fork``, a copy of the kernel from rest — the steps from
+    ``first`` (a preroll, output discarded) to the end. ``states[i]`` is the fork's state after
+    step i, kept until the calling thread's kernel equals one (``verified``); ``front`` is the
+    padded column the fork has filled up to, ``end`` the one the whole upmix fills up to."""
+
+    def __init__(self, steps: list[tuple[int, int]], first: int, split_step: int, fork, end: int):
+        self.steps, self.first, self.split_step, self.fork, self.end = steps, first, split_step, fork, end
+        self.states: dict[int, object] = {}
+        self.front = 0
+        self.verified = False
+        self.future: Future | None = None
+
+
 class OfflineRender:
     """Upmix → FIR matrix over an input given whole or in chunks, output aligned and trimmed
     like a one-shot call (see the module notes).
@@ -238,11 +275,17 @@ class OfflineRender:
         The input's length if known (one segment over it all, the output written in place and
         returned whole by :meth:`finish`); otherwise memory stays bounded and :meth:`push`
         returns the output as it is ready.
+    upmix_kernel : CentreExtractor, optional
+        The kernel ``upmix_into`` advances (no strength ramp running). Given it, a whole render
+        with a worker splits the upmix itself between the threads (:meth:`_render_split`);
+        ``upmix_into(block, out, kernel=k)`` must then advance ``k`` instead.
     """
 
-    def __init__(self, upmix_into: Callable[[np.ndarray, np.ndarray], None], block_convolver, streaming_convolver,
-                 *, fir_latency: int, pool: Executor | None = None, num_samples: int | None = None):
+    def __init__(self, upmix_into: Callable[..., None], block_convolver, streaming_convolver,
+                 *, fir_latency: int, pool: Executor | None = None, num_samples: int | None = None,
+                 upmix_kernel=None):
         self._upmix_into = upmix_into
+        self._kernel = upmix_kernel
         self._blocks = block_convolver
         self._streaming = streaming_convolver
         taps, hop, size = block_convolver.num_taps, block_convolver.hop, block_convolver.fft_size
@@ -288,12 +331,7 @@ class OfflineRender:
         two equal channels); returns the output samples now ready (none in the whole-signal
         mode, where :meth:`finish` returns everything)."""
         m = block.shape[1]
-        if block.shape[0] == 1:
-            stereo = np.repeat(block, 2, axis=0)
-        elif block.strides[1] != block.itemsize or block.strides[0] < m * block.itemsize:
-            stereo = np.ascontiguousarray(block)  # the upmix takes column slices of contiguous rows
-        else:
-            stereo = block
+        stereo = self._stereo(block)
         for start in range(0, m, UPMIX_CHUNK):
             self._upmix(stereo[:, start:start + UPMIX_CHUNK])
         self._received += m
@@ -330,8 +368,11 @@ class OfflineRender:
 
     def render_whole(self, stereo: np.ndarray) -> np.ndarray:
         """The output for the whole of ``stereo`` (1 or 2, n) at once (``push`` then
-        ``finish``; the render is closed if pushing fails)."""
+        ``finish``, or the upmix split between two threads; the render is closed if it fails)."""
         try:
+            split = self._split_point(stereo.shape[1])
+            if split is not None:
+                return self._render_split(self._stereo(stereo), *split)
             self.push(stereo)
         except BaseException:
             self.close()
@@ -355,6 +396,149 @@ class OfflineRender:
         return future
 
     # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _stereo(block: np.ndarray) -> np.ndarray:
+        """``block`` as two rows the upmix takes as they are (contiguous rows; mono repeated)."""
+        if block.shape[0] == 1:
+            return np.repeat(block, 2, axis=0)
+        if block.strides[1] != block.itemsize or block.strides[0] < block.shape[1] * block.itemsize:
+            return np.ascontiguousarray(block)  # the upmix takes column slices of contiguous rows
+        return block
+
+    def _split_point(self, n: int) -> tuple[int, int] | None:
+        """``(split, preroll)`` samples, multiples of UPMIX_CHUNK, where a whole render splits its
+        upmix between two threads; None where it does not (one thread, no kernel, short input)."""
+        if not self._whole or self._worker is None or self._kernel is None:
+            return None
+        averaging = self._kernel.time_constant_ms * 1e-3 * self._kernel.sample_rate
+        preroll = max(-(-int(np.ceil(SPLIT_PREROLL_TIME_CONSTANTS * averaging)) // UPMIX_CHUNK), 1) * UPMIX_CHUNK
+        if n < SPLIT_MIN_PREROLLS * preroll:
+            return None
+        # Each thread upmixes about half (the worker's half with the preroll); the blocks are shared.
+        return (n + preroll) // 2 // UPMIX_CHUNK * UPMIX_CHUNK, preroll
+
+    def _render_split(self, stereo: np.ndarray, split: int, preroll: int) -> np.ndarray:
+        """A whole render whose upmix runs on both threads, bitwise the one-thread render.
+
+        The upmix is one recursive filter bank and the slowest stage of a render, so one thread
+        running it bounds the speed-up (≈ 1.6× with two drivers). Here the worker upmixes
+        ``[split − preroll, end)`` on a copy of the kernel started from rest, in the very steps
+        the one-thread render takes (UPMIX_CHUNK samples from 0, then the latency's zeros),
+        while the calling thread upmixes ``[0, split)``. The output of the same steps on the
+        same input depends only on the state the kernel starts a step in, and the copy's state
+        converges to the true one bit for bit once its start is forgotten; so at ``split`` the
+        calling thread compares its kernel's state with the copy's there. Equal: the copy's
+        output from ``split`` on is the one-thread output. Not (yet) equal: the calling thread
+        upmixes the next step itself over the copy's output and compares again, until the
+        states meet (or it reaches the end). No block whose window reads samples not yet
+        verified is offered; the processor's kernel ends in the state the whole input leaves.
+        """
+        n = stereo.shape[1]
+        tail, shift = self._tail_length, self._shift
+        end = n + tail - shift  # padded columns the upmix fills; the rest, read by the last windows, are zero
+        x = self._segments[0].x
+        x[:, end:] = 0.0
+        num_blocks = max(self._blocks.num_blocks(n), 1)
+        self._received = self._num_samples = n
+        self._last_block = num_blocks - 1
+        self._queue.publish(0, num_blocks)
+        steps = ([(a, min(a + UPMIX_CHUNK, n)) for a in range(0, n, UPMIX_CHUNK)]
+                 + [(n + a, n + min(a + UPMIX_CHUNK, tail)) for a in range(0, tail, UPMIX_CHUNK)])
+        fork = self._kernel.copy()
+        fork.reset()
+        state = _Split(steps, (split - preroll) // UPMIX_CHUNK, split // UPMIX_CHUNK, fork, end)
+        state.future = self.submit(self._upmix_fork, stereo, state)
+        # A failed fork ends the render (and wakes the calling thread wherever it waits).
+        state.future.add_done_callback(lambda future: future.exception() is not None and self._queue.cancel())
+        ready = self._ready_blocks
+        for step in range(state.split_step):
+            self._upmix_step(stereo, steps[step], x)
+            self._queue.publish(ready(steps[step][1] - shift, end, num_blocks))
+            while (blocks := self._queue.claim(backlog=HELP_BACKLOG)) is not None:
+                self._convolve(*blocks)
+        step = state.split_step - 1
+        while True:  # the fork's output counts from where the states are equal
+            fork_state = self._fork_state(state, step)
+            if self._kernel.state_equals(fork_state):
+                break
+            step += 1
+            if step == len(steps):
+                break  # never equal: the calling thread upmixed everything itself
+            self._fork_state(state, step)  # the fork is past this step: its columns are free
+            self._upmix_step(stereo, steps[step], x)
+            self._queue.publish(ready(steps[step][1] - shift, end, num_blocks))
+        with self._queue.condition:
+            state.verified = True
+            state.states.clear()
+            front = end if step == len(steps) else state.front
+        self._queue.publish(ready(front, end, num_blocks))
+        while (blocks := self._queue.claim_or_wait(num_blocks)) is not None:
+            self._convolve(*blocks)
+        state.future.result()
+        if not self._queue.wait_done(num_blocks):
+            self._close()
+            raise RuntimeError("this offline render was closed or superseded by another render of "
+                               "the same processor; start a new one")
+        if step < len(steps):
+            self._kernel.take_state(fork)  # (equal at ``step``, and the fork went on to the end)
+        self._warm()
+        self._close()
+        return self._segments[0].out
+
+    def _upmix_step(self, stereo: np.ndarray, step: tuple[int, int], x: np.ndarray, kernel=None, out=None) -> None:
+        """Upmix samples ``[a, b)`` of the input (zeros past its end) into their padded columns
+        (or ``out``), on the processor's kernel or ``kernel``."""
+        a, b = step
+        n = stereo.shape[1]
+        source = stereo[:, a:b] if a < n else np.zeros((2, b - a), np.float32)
+        if out is None:
+            out = x[:, a - self._shift: b - self._shift]
+        if kernel is None:
+            self._upmix_into(source, out)
+        else:
+            self._upmix_into(source, out, kernel=kernel)
+
+    def _upmix_fork(self, stereo: np.ndarray, state: _Split) -> None:
+        """The worker's part of :meth:`_render_split`: the preroll into scratch, then its steps
+        into the padded columns, offering blocks once the calling thread has verified them."""
+        x = self._segments[0].x
+        scratch = np.empty((3, UPMIX_CHUNK), np.float32)
+        num_blocks = self._last_block + 1
+        for step in range(state.first, len(state.steps)):
+            if self._queue.cancelled:
+                return
+            a, b = state.steps[step]
+            preroll = step < state.split_step
+            self._upmix_step(stereo, state.steps[step], x, kernel=state.fork, out=scratch[:, : b - a] if preroll else None)
+            if step < state.split_step - 1:
+                continue
+            with self._queue.condition:
+                state.front = b - self._shift
+                if not state.verified:
+                    state.states[step] = state.fork.copy()
+                    self._queue.condition.notify_all()
+                    continue
+            self._queue.publish(self._ready_blocks(b - self._shift, state.end, num_blocks))
+
+    def _fork_state(self, state: _Split, step: int):
+        """The fork's state after ``step``, waiting for it (the fork's error, if it failed)."""
+        with self._queue.condition:
+            while step not in state.states and not (state.future.done() or self._queue.cancelled):
+                self._queue.condition.wait()
+            if step in state.states:
+                return state.states[step]
+        state.future.result()  # raises the fork's error
+        self._close()
+        raise RuntimeError("this offline render was closed or superseded by another render of "
+                           "the same processor; start a new one")
+
+    def _ready_blocks(self, front: int, end: int, num_blocks: int) -> int:
+        """Blocks whose windows lie in padded columns ``[0, front)`` (all once the upmix is
+        complete: past ``end`` the columns are zero)."""
+        if front >= end:
+            return num_blocks
+        return min(max((front - self._size) // self._hop + 1, 0), num_blocks)
+
     def _close(self) -> None:
         """Release the worker (every block is claimed, or an error ends the render), then run
         the tasks it left, in order, on this thread; raises the worker's error, if any."""

@@ -190,7 +190,8 @@ class OfflineRendering:
         if previous is not None:
             previous.close()  # it shares the kernels (and the worker) with the new one
         render = OfflineRender(self._upmix_limited, self._block_convolver[1], self._convolver,
-                               fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples)
+                               fir_latency=filters.latency_samples, pool=pool, num_samples=num_samples,
+                               upmix_kernel=self._extractor if self._strength_ramp is None else None)
         self._open_render = weakref.ref(render)
         return render
 

@@ -421,13 +421,16 @@ class SpatialProcessor(ParameterProperties, ListenerTracking, ProcessorState, Of
             self._fade_left -= n
         return out
 
-    def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray) -> None:
-        """The upmix of ``block`` into ``upmixed`` (the strength ramp if one runs). It adapts on
-        the block clipped to ±UPMIX_ADAPT_LIMIT, so one spike cannot dominate its running
-        averages for longer than their time constant; what was clipped off goes to
-        left'/right' unchanged, so left' + centre = left still."""
+    def _upmix_limited(self, block: np.ndarray, upmixed: np.ndarray, kernel=None) -> None:
+        """The upmix of ``block`` into ``upmixed`` (the strength ramp if one runs), or — given
+        ``kernel``, a copy of the upmix kernel (the offline engine's second thread) — the same
+        on that kernel, without a ramp. It adapts on the block clipped to ±UPMIX_ADAPT_LIMIT, so
+        one spike cannot dominate its running averages for longer than their time constant;
+        what was clipped off goes to left'/right' unchanged, so left' + centre = left still."""
         source = block if within(block, UPMIX_ADAPT_LIMIT) else np.clip(block, -UPMIX_ADAPT_LIMIT, UPMIX_ADAPT_LIMIT)
-        if self._strength_ramp is None:
+        if kernel is not None:
+            kernel.process_into(source, upmixed)
+        elif self._strength_ramp is None:
             self._extractor.process_into(source, upmixed)
         else:
             self._upmix_ramped(source, upmixed)
