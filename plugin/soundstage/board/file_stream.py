@@ -221,7 +221,7 @@ class _Writer:
                 future.exception()  # wait for it: the file closes after its last write
 
 
-#: Output blocks queued for the writer thread at most (bounded memory).
+#: Output blocks queued for the render's worker at most (bounded memory).
 _WRITES_IN_FLIGHT = 4
 
 
