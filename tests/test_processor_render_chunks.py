@@ -404,3 +404,87 @@ def test_tasks_left_by_a_failed_worker_still_run_and_its_error_is_raised(monkeyp
     futures = _guarded(render)
     assert ran == [0, 1, 2, 3] and all(f.done() for f in futures)
     monkeypatch.setattr(offline_render, "_worker", real_worker)
+
+
+def test_writes_waiting_on_a_worker_that_fails_still_end(monkeypatch):
+    """A file render waits on its oldest writes once several are queued: when the worker fails
+    on a block meanwhile, it runs the tasks left before it stops, so the wait ends (it waited
+    forever) and the worker's error is raised with its own type."""
+    import threading
+
+    from soundstage.board.file_stream import _WRITES_IN_FLIGHT, _Writer
+    from soundstage.processor import offline_render
+
+    real_convolve = offline_render.OfflineRender._convolve
+    entered, queued = threading.Event(), threading.Event()
+
+    def failing_convolve(self, first, stop):
+        if threading.current_thread().name.startswith("soundstage-render"):
+            entered.set()
+            queued.wait(30)  # the calling thread queues writes meanwhile
+            raise MemoryError("a block failed")
+        return real_convolve(self, first, stop)
+
+    class File:
+        def write(self, block):
+            pass
+
+    monkeypatch.setattr(offline_render.OfflineRender, "_convolve", failing_convolve)
+    proc = SpatialProcessor("laptop", num_threads=2)
+    stream = proc.render_stream(SR)
+    x = _noise(40_000, seed=19)  # within one segment: the calling thread never waits for a block
+
+    def render():
+        try:
+            with _Writer(File(), stream) as writer:
+                stream.push(x)
+                assert entered.wait(30), "the worker took no block"
+                for k in range(2 * _WRITES_IN_FLIGHT):
+                    if k == _WRITES_IN_FLIGHT:
+                        queued.set()  # the next write waits for the oldest
+                    writer.write(np.zeros((2, 10), np.float32))
+                stream.finish()
+        finally:
+            stream.close()
+
+    with pytest.raises(MemoryError, match="a block failed"):
+        _guarded(render, seconds=30)
+
+
+def test_the_tasks_of_a_render_dropped_unfinished_still_resolve():
+    import gc
+    import time
+
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    stream = proc.render_stream(SR)
+    stream.push(_noise(40_000, seed=20))
+    futures = [stream.submit(time.sleep, 0.05) for _ in range(3)]
+    del stream
+    gc.collect()
+    assert [f.result(timeout=30) for f in futures] == [None, None, None]
+
+
+def test_a_render_superseded_from_another_thread_keeps_its_tasks_in_order():
+    """Another thread's one-shot call closes an open chunked render of the same processor; a
+    task submitted to the closed render runs after the ones queued before, never beside them."""
+    import threading
+    import time
+
+    proc = SpatialProcessor("studio-speaker", num_threads=2)
+    stream = proc.render_stream(SR)
+    stream.push(_noise(40_000, seed=21))
+    events = []
+
+    def task(name, seconds):
+        events.append(("start", name))
+        time.sleep(seconds)
+        events.append(("end", name))
+
+    stream.submit(task, "first", 0.3)
+    time.sleep(0.05)  # the worker is in it
+    other = threading.Thread(target=lambda: proc(_noise(20_000, seed=22), SR))
+    other.start()
+    time.sleep(0.05)  # the other thread is closing the render, waiting for the worker
+    stream.submit(task, "second", 0.0).result(timeout=30)
+    other.join(30)
+    assert events == [("start", "first"), ("end", "first"), ("start", "second"), ("end", "second")]

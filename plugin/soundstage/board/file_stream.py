@@ -212,12 +212,17 @@ class _Writer:
 
     def __exit__(self, *exc) -> None:
         pending, self._pending = self._pending, []
-        if exc[0] is not None and self._render is not None:
-            self._render.close()  # runs what its worker left, so every write below ends
-        for future in pending:
-            if exc[0] is None:
+        if exc[0] is None:
+            for future in pending:
                 self.written += future.result()
-            else:
+            return
+        try:
+            if self._render is not None:
+                self._render.close()  # its worker runs what is left, so every write below ends
+        except Exception:  # noqa: BLE001 - the error that ended the render is the one raised
+            pass
+        finally:
+            for future in pending:
                 future.exception()  # wait for it: the file closes after its last write
 
 

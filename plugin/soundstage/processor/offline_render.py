@@ -113,6 +113,7 @@ class _BlockQueue:
         self.cancelled = False
         self.condition = threading.Condition()
         self._tasks: collections.deque[Callable[[], None]] = collections.deque()
+        self.worker_ident: int | None = None  # the worker thread's, once it runs
 
     def publish(self, ready: int, num_blocks: int | None = None) -> None:
         with self.condition:
@@ -150,10 +151,11 @@ class _BlockQueue:
                     return None
                 self.condition.wait()
 
-    def post(self, task: Callable[[], None]) -> bool:
-        """Queue ``task`` for the worker (False, and nothing queued, once cancelled)."""
+    def post(self, task: Callable[[], None], after_cancel: bool = False) -> bool:
+        """Queue ``task`` for the worker (False, and nothing queued, once cancelled — unless
+        ``after_cancel``: from the worker itself, which runs every task left before it stops)."""
         with self.condition:
-            if self.cancelled:
+            if self.cancelled and not after_cancel:
                 return False
             self._tasks.append(task)
             self.condition.notify_all()
@@ -210,18 +212,23 @@ if hasattr(threading, "_register_atexit"):
 
 
 def run_into(future: Future, fn: Callable[..., Any], *args) -> None:
-    """Run ``fn(*args)`` and set ``future``'s result or exception (unless it was cancelled)."""
+    """Run ``fn(*args)`` and set ``future``'s result or exception (unless it was cancelled); an
+    interrupt (KeyboardInterrupt, SystemExit) is set and raised on as well."""
     if future.set_running_or_notify_cancel():
         try:
             future.set_result(fn(*args))
+        except Exception as error:
+            future.set_exception(error)
         except BaseException as error:
             future.set_exception(error)
+            raise
 
 
 def _worker(queue: _BlockQueue, convolve_ref: Callable[[], Callable[[int, int], None] | None]) -> None:
     """Convolve claimed blocks until none are left or the render is cancelled. The worker holds
     its render only through a weak reference, so a render dropped without ``close()`` is
     collected, and its finalizer cancels the queue and ends this loop."""
+    queue.worker_ident = threading.get_ident()
     try:
         while (work := queue.next_work()) is not None:
             if not isinstance(work, tuple):
@@ -235,6 +242,9 @@ def _worker(queue: _BlockQueue, convolve_ref: Callable[[], Callable[[int, int], 
     except BaseException:
         queue.cancel()  # the calling thread stops waiting and raises this error
         raise
+    finally:  # a worker that stops (cancelled, failed, its render collected) runs the tasks left itself
+        while (task := queue.take_task()) is not None:
+            task()
 
 
 class _Segment:
@@ -329,6 +339,7 @@ class OfflineRender:
         self._queue = _BlockQueue(blocks, None)
         self._worker = pool.submit(_worker, self._queue, weakref.WeakMethod(self._convolve)) if pool is not None else None
         weakref.finalize(self, self._queue.cancel)  # an abandoned render releases its worker
+        self._closing = threading.RLock()  # held while a thread closes the render and runs what is left
         _LIVE_QUEUES.add(self._queue)
 
     # ------------------------------------------------------------------ public
@@ -396,9 +407,12 @@ class OfflineRender:
         render writes its output this way: two threads on two cores, none waiting for a core."""
         future: Future = Future()
         task = functools.partial(run_into, future, fn, *args)
-        if self._worker is None or not self._queue.post(task):
-            self._close()  # the tasks queued before run first
-            task()
+        if self._queue.worker_ident == threading.get_ident():
+            self._queue.post(task, after_cancel=True)  # a task's task: the worker runs it after the others
+        elif self._worker is None or not self._queue.post(task):
+            with self._closing:  # (waits for a close under way on another thread)
+                self._close()  # the tasks queued before run first
+                task()
         return future
 
     # ------------------------------------------------------------------ internals
@@ -551,6 +565,10 @@ class OfflineRender:
     def _close(self) -> None:
         """Release the worker (every block is claimed, or an error ends the render), then run
         the tasks it left, in order, on this thread; raises the worker's error, if any."""
+        with self._closing:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
         if self._worker is None:
             return
         self._queue.cancel()
@@ -558,8 +576,9 @@ class OfflineRender:
         try:
             worker.result()
         finally:
-            while (task := self._queue.take_task()) is not None:
-                task()
+            if worker.done():  # (interrupted: the worker still runs a task, and runs the rest itself)
+                while (task := self._queue.take_task()) is not None:
+                    task()
 
     def _convolve(self, first: int, stop: int) -> None:
         number = first // self._segment_blocks
