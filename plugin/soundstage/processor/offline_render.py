@@ -140,12 +140,12 @@ class _BlockQueue:
             self.next = min(self.ready, first + most, segment_end, below if below is not None else first + most)
             return first, self.next
 
-    def claim_or_wait(self, blocks: int) -> tuple[int, int] | None:
-        """The next block to convolve, waiting for one to be offered; None once the first
-        ``blocks`` are done (or the render is cancelled)."""
+    def claim_or_wait(self, blocks: int, most: int = 1) -> tuple[int, int] | None:
+        """The next blocks below ``blocks`` to convolve (at most ``most``), waiting for them to
+        be offered; None once the first ``blocks`` are done (or the render is cancelled)."""
         with self.condition:
             while True:
-                if (claimed := self.claim()) is not None:
+                if (claimed := self.claim(most=most, below=blocks)) is not None:
                     return claimed
                 if self.done >= blocks or self.cancelled:
                     return None
@@ -186,13 +186,6 @@ class _BlockQueue:
                 self._finished.discard(self.done)
                 self.done += 1
             self.condition.notify_all()
-
-    def wait_done(self, blocks: int) -> bool:
-        """Wait until the first ``blocks`` blocks are done (False if cancelled first)."""
-        with self.condition:
-            while self.done < blocks and not self.cancelled:
-                self.condition.wait()
-            return self.done >= blocks
 
 
 #: Queues of the renders not yet collected: cancelled when the interpreter exits, so a worker
@@ -463,7 +456,6 @@ class OfflineRender:
         x[:, end:] = 0.0
         num_blocks = max(self._blocks.num_blocks(n), 1)
         self._received = self._num_samples = n
-        self._last_block = num_blocks - 1
         self._queue.publish(0, num_blocks)
         steps = ([(a, min(a + UPMIX_CHUNK, n)) for a in range(0, n, UPMIX_CHUNK)]
                  + [(n + a, n + min(a + UPMIX_CHUNK, tail)) for a in range(0, tail, UPMIX_CHUNK)])
@@ -476,32 +468,27 @@ class OfflineRender:
         ready = self._ready_blocks
         for step in range(state.split_step):
             self._upmix_step(stereo, steps[step], x)
-            self._queue.publish(ready(steps[step][1] - shift, end, num_blocks))
+            self._queue.publish(ready(steps[step][1] - shift, end))
             while (blocks := self._queue.claim(backlog=HELP_BACKLOG)) is not None:
                 self._convolve(*blocks)
         step = state.split_step - 1
         while True:  # the fork's output counts from where the states are equal
-            fork_state = self._fork_state(state, step)
+            fork_state = self._fork_state(state, step)  # (the fork is past ``step``: its columns are free)
+            if step >= state.split_step:
+                self._upmix_step(stereo, steps[step], x)
+                self._queue.publish(ready(steps[step][1] - shift, end))
             if self._kernel.state_equals(fork_state):
                 break
             step += 1
             if step == len(steps):
                 break  # never equal: the calling thread upmixed everything itself
-            self._fork_state(state, step)  # the fork is past this step: its columns are free
-            self._upmix_step(stereo, steps[step], x)
-            self._queue.publish(ready(steps[step][1] - shift, end, num_blocks))
         with self._queue.condition:
             state.verified = True
             state.states.clear()
             front = end if step == len(steps) else state.front
-        self._queue.publish(ready(front, end, num_blocks))
-        while (blocks := self._queue.claim_or_wait(num_blocks)) is not None:
-            self._convolve(*blocks)
+        self._queue.publish(ready(front, end))
+        self._help_until(num_blocks)
         state.future.result()
-        if not self._queue.wait_done(num_blocks):
-            self._close()
-            raise RuntimeError("this offline render was closed or superseded by another render of "
-                               "the same processor; start a new one")
         if step < len(steps):
             self._kernel.take_state(fork)  # (equal at ``step``, and the fork went on to the end)
         self._warm()
@@ -526,7 +513,6 @@ class OfflineRender:
         into the padded columns, offering blocks once the calling thread has verified them."""
         x = self._segments[0].x
         scratch = np.empty((3, UPMIX_CHUNK), np.float32)
-        num_blocks = self._last_block + 1
         for step in range(state.first, len(state.steps)):
             if self._queue.cancelled:
                 return
@@ -541,7 +527,7 @@ class OfflineRender:
                     state.states[step] = state.fork.copy()
                     self._queue.condition.notify_all()
                     continue
-            self._queue.publish(self._ready_blocks(b - self._shift, state.end, num_blocks))
+            self._queue.publish(self._ready_blocks(b - self._shift, state.end))
 
     def _fork_state(self, state: _Split, step: int):
         """The fork's state after ``step``, waiting for it (the fork's error, if it failed)."""
@@ -551,16 +537,19 @@ class OfflineRender:
             if step in state.states:
                 return state.states[step]
         state.future.result()  # raises the fork's error
-        self._close()
-        raise RuntimeError("this offline render was closed or superseded by another render of "
-                           "the same processor; start a new one")
+        self._raise_closed()
 
-    def _ready_blocks(self, front: int, end: int, num_blocks: int) -> int:
-        """Blocks whose windows lie in padded columns ``[0, front)`` (all once the upmix is
-        complete: past ``end`` the columns are zero)."""
+    def _ready_blocks(self, front: int, end: int) -> int:
+        """Blocks of a whole render whose windows lie in padded columns ``[0, front)`` (all once
+        the upmix is complete: past ``end`` the columns are zero)."""
         if front >= end:
-            return num_blocks
-        return min(max((front - self._size) // self._hop + 1, 0), num_blocks)
+            return self._queue.num_blocks
+        return min(self._windows_within(front), self._queue.num_blocks)
+
+    def _windows_within(self, filled: int) -> int:
+        """Blocks whose input windows lie in padded columns ``[0, filled)``: block b reads
+        ``[b·hop, b·hop + N)``."""
+        return max((filled - self._size) // self._hop + 1, 0)
 
     def _close(self) -> None:
         """Release the worker (every block is claimed, or an error ends the render), then run
@@ -616,8 +605,7 @@ class OfflineRender:
         """Offer every block whose input window the upmix has filled. Block b reads padded
         ``[b·hop, b·hop + N)``: complete once the upmix passed its end (and, while finishing,
         no block past the last)."""
-        filled = self._number * self._segment_blocks * self._hop + self._filled
-        ready = max((filled - self._size) // self._hop + 1, 0)
+        ready = self._windows_within(self._number * self._segment_blocks * self._hop + self._filled)
         if self._finishing:
             ready = min(ready, self._last_block + 1)
         self._queue.publish(ready)
@@ -653,12 +641,16 @@ class OfflineRender:
         """Convolve unclaimed blocks until the first ``blocks`` are done (one at a time beside a
         worker, so the two threads share the last blocks; all at once without one)."""
         most = 1 if self._worker is not None else self._segment_blocks
-        while (claimed := self._queue.claim(most=most, below=blocks)) is not None:
+        while (claimed := self._queue.claim_or_wait(blocks, most)) is not None:
             self._convolve(*claimed)
-        if not self._queue.wait_done(blocks):
-            self._close()  # raises the worker's error
-            raise RuntimeError("this offline render was closed or superseded by another render of "
-                               "the same processor; start a new one")
+        if self._queue.done < blocks:
+            self._raise_closed()
+
+    def _raise_closed(self) -> None:
+        """The render was cancelled: raise the worker's error, or say it was closed."""
+        self._close()  # raises the worker's error, if any
+        raise RuntimeError("this offline render was closed or superseded by another render of "
+                           "the same processor; start a new one")
 
     def _take_output(self) -> np.ndarray:
         """The output samples done and not yet handed out, in order: a view of a segment's
